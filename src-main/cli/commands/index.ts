@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { registerVersionCommand } from './version.js';
+
+/** Every command module adds itself to the program through one registration function. */
+export type CommandRegistration = (program: Command) => void;
+
+export const commandRegistrations: readonly CommandRegistration[] = [registerVersionCommand];

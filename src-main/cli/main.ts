@@ -1,0 +1,22 @@
+import { buildProgram } from './program.js';
+import { CommanderError } from 'commander';
+
+/**
+ * Runs one `tray-agent` command line and resolves to the process exit code. Shared by the
+ * plain-Node bin and Electron's `--cli` mode, so both behave identically.
+ */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version are "errors" to commander; their exit code is 0.
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`tray-agent: ${message}\n`);
+    return 1;
+  }
+}
