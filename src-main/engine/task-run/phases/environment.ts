@@ -1,0 +1,45 @@
+import { prepareEnvironment, EnvironmentError } from '../../environment/index.js';
+import { TaskSetupError, type TaskPhase } from '../context.js';
+
+/** Interpreter, requirements, env cache; reports the frozen packages back to the task. */
+export function environmentPhase(options: { reportStatus: boolean }): TaskPhase {
+  return {
+    name: 'environment',
+    async run(ctx, signal) {
+      const workspace = ctx.workspace;
+      if (!workspace) throw new Error('environment phase needs the workspace phase first');
+      const { settings } = ctx;
+      const script = ctx.task?.script ?? {};
+      const skipInstall = settings.standalone || settings.skipPythonEnvInstall;
+      try {
+        ctx.environment = await prepareEnvironment(
+          {
+            binary: script.binary ?? 'python',
+            requirements: skipInstall ? null : (script.requirements as never) ?? null,
+            repoDir: workspace.repoDir,
+            workingDir: workspace.workingDir,
+            skipInstall,
+          },
+          {
+            ...settings.environment,
+            env: { ...(settings.baseEnv as NodeJS.ProcessEnv), ...workspace.askPassEnv },
+            log: (line) => ctx.log('INFO', line),
+            signal,
+          },
+        );
+      } catch (error) {
+        if (error instanceof EnvironmentError) throw new TaskSetupError(error.reason, error.message);
+        throw error;
+      }
+      const environment = ctx.environment;
+      ctx.cleanups.push('environment', () => environment.release());
+      ctx.log('INFO', `Python environment ${environment.cacheHit ? 'reused from cache' : 'built'}: ${environment.venvDir ?? environment.pythonExecutable} (python ${environment.pythonVersion})`);
+      if (options.reportStatus && !skipInstall && environment.frozenRequirements.length > 0) {
+        await ctx.api.setRequirements(ctx.taskId, {
+          org_pip: environment.originalRequirements,
+          pip: environment.frozenRequirements.join('\n'),
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { buildEntryCommand, EntryPointError } from '../entry-command.js';
+import { buildTaskEnv } from '../task-env.js';
+import { writeChildConfigFile } from '../child-config-file.js';
+import { startTaskProcess } from '../process-group.js';
+import { TaskSetupError, type TaskPhase } from '../context.js';
+
+function taskEnvironmentSection(ctx: Parameters<TaskPhase['run']>[0]): Record<string, string> {
+  if (!ctx.settings.enableTaskEnv) return {};
+  const section = ctx.task?.hyperparams?.['Environment'] ?? {};
+  const env: Record<string, string> = {};
+  for (const item of Object.values(section)) if (item?.name) env[item.name] = item.value ?? '';
+  return env;
+}
+
+/** Starts the task process in its own process group with the task env (reference §4.2, §4.9). */
+export function launchPhase(): TaskPhase {
+  return {
+    name: 'launch',
+    async run(ctx) {
+      const { workspace, environment, settings } = ctx;
+      if (!workspace || !environment) throw new Error('launch needs the workspace and environment phases first');
+      const configFile = await writeChildConfigFile(ctx.taskDir, settings.childConfig);
+      const env = buildTaskEnv({
+        baseEnv: settings.baseEnv,
+        taskId: ctx.taskId,
+        workerId: ctx.workerId,
+        configFile,
+        logLevel: settings.logLevel,
+        workingDir: workspace.workingDir,
+        repoDir: workspace.repoDir,
+        forceGitRootPythonPath: settings.forceGitRootPythonPath,
+        gpuEnv: settings.gpuEnv,
+        taskEnvironment: taskEnvironmentSection(ctx),
+        venvDir: environment.venvDir,
+      });
+      let entry;
+      try {
+        entry = buildEntryCommand({
+          task: ctx.task!,
+          pythonExecutable: environment.pythonExecutable,
+          entryPoint: workspace.entryPoint,
+          workingDir: workspace.workingDir,
+          optimizeLevel: settings.optimizeLevel,
+        });
+      } catch (error) {
+        if (error instanceof EntryPointError) throw new TaskSetupError('invalid entry point', error.message);
+        throw error;
+      }
+      ctx.log('INFO', `Starting Task Execution: ${[entry.command, ...entry.args].join(' ')} (in ${workspace.workingDir})`);
+      const child = startTaskProcess({ command: entry.command, args: entry.args, cwd: workspace.workingDir, env });
+      ctx.process = child;
+      // Whatever ends the run, nothing of the task may outlive it.
+      ctx.cleanups.push('task process group', async () => {
+        await child.terminateGroup(settings.abortGraceMs);
+      });
+      ctx.emit({ type: 'process-started', taskId: ctx.taskId, pid: child.pid });
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { TaskPhase } from '../context.js';
+
+/** Thrown when the task must not run here at all (not queued under --require-queue). */
+export class TaskNotRunnableError extends Error {
+  override readonly name = 'TaskNotRunnableError';
+}
+
+/**
+ * Reads the task and marks it as started by this worker (reference §4.1, "Child start").
+ * With `requireQueue` the task must still be queued: an external scheduler (Slurm, k8s) may
+ * start a job long after the user dequeued or aborted the task.
+ */
+export function startPhase(options: { requireQueue: boolean; reportStatus: boolean }): TaskPhase {
+  return {
+    name: 'start',
+    async run(ctx) {
+      const task = await ctx.api.getTask(ctx.taskId);
+      ctx.task = task;
+      if (!options.reportStatus) return;
+      const { dequeued } = await ctx.api.dequeue(ctx.taskId, 'in_progress');
+      if (options.requireQueue && !dequeued) {
+        throw new TaskNotRunnableError(`task ${ctx.taskId} is not queued (status ${task.status ?? 'unknown'}); --require-queue refuses to run it`);
+      }
+      await ctx.api.started(ctx.taskId, {
+        statusReason: 'worker started execution',
+        statusMessage: `Changed by Tray Agent ${ctx.workerId}`,
+      });
+      ctx.log('INFO', `Running task id [${ctx.taskId}] "${task.name ?? ''}" on worker ${ctx.workerId}`);
+    },
+  };
+}
