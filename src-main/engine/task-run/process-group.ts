@@ -113,3 +113,20 @@ export async function terminateProcessGroup(pgid: number, graceMs: number): Prom
   while (processGroupAlive(pgid) && Date.now() < killDeadline) await sleep(10);
   return { killed: true };
 }
+
+/**
+ * Start time of a process in clock ticks since boot (Linux), to tell a process we launched
+ * from an unrelated one that reused its pid after a crash. null where unknown.
+ */
+export function processStartTicks(pid: number): number | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Field 22 of /proc/PID/stat; fields[0] here is field 3 (state).
+    const ticks = Number(fields[19]);
+    return Number.isFinite(ticks) ? ticks : null;
+  } catch {
+    return null;
+  }
+}
