@@ -1,0 +1,244 @@
+// The workspace phase: repository → (vcs cache) → checkout → submodules → diff or literal
+// script, with credentials only ever in the askpass helper's environment.
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { createAskPassHelper, type AskPassHelper } from './askpass.js';
+import { WorkspaceError, type WorkspaceFailureReason } from './errors.js';
+import { acquireFileLock } from './file-lock.js';
+import { baseGitEnv, createGitRunner, GitCommandError, withGitConfigEnv, type GitRunner } from './git-command.js';
+import { createScrubber, credentialsWithoutRepository, planRepoAccess, repoNameFromUrl, type AskPassCredentials } from './repo-url.js';
+import { checkoutRevision, describeRevision, planRevision, resolveRevision, type ResolvedRevision, type RevisionSpec } from './revision.js';
+import { applyPatch, classifyScriptDiff, literalScriptFileName, writeLiteralScript, type ScriptDiff } from './script-diff.js';
+import type { PreparedWorkspace, WorkspaceOptions, WorkspaceRequest } from './types.js';
+import { cacheEntryPaths, cloneWithoutCache, syncMirror } from './vcs-cache.js';
+
+const DEFAULT_CACHE_LOCK_TIMEOUT_MS = 300_000;
+
+function given(value: string | null | undefined): string | null {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : null;
+}
+
+/** `child` resolved under `base`, refusing anything that climbs out of it. */
+function insideDir(base: string, child: string | null, field: string): string {
+  const target = resolve(base, child ?? '.');
+  const rel = relative(base, target);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new WorkspaceError('invalid workspace request', `script.${field} '${child}' points outside the task's code folder; use a path relative to the repository root.`);
+  }
+  return target;
+}
+
+/** Runs a git step, turning a git failure into the WorkspaceError the task is failed with. */
+async function gitStep<T>(reason: WorkspaceFailureReason, what: string, hint: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof GitCommandError) throw new WorkspaceError(reason, `${what}: ${error.stderr || error.message}${hint ? `. ${hint}` : ''}`);
+    throw error;
+  }
+}
+
+function describeCredentials(credentials: AskPassCredentials): string {
+  const from = credentials.source === 'url' ? 'the repository URL' : 'agent.git_user/git_pass';
+  return `git credentials from ${from} are offered through GIT_ASKPASS ${credentials.host ? `to host ${credentials.host} only` : 'to any host (set agent.git_host to restrict them)'}`;
+}
+
+/** Clone (through the cache when there is one) into repoDir, without checking anything out. */
+async function materializeRepository(opts: {
+  git: GitRunner;
+  fetchUrl: string;
+  repoDir: string;
+  spec: RevisionSpec;
+  vcsCacheDir: string | null;
+  lockTimeoutMs: number;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}): Promise<void> {
+  const { git, fetchUrl, repoDir, spec, log } = opts;
+  const cloneHint = 'Check the URL, that the commit/branch was pushed, and that the agent can read the repository (agent.git_user/git_pass for https, an ssh key for ssh)';
+  if (opts.vcsCacheDir) {
+    const paths = cacheEntryPaths(resolve(opts.vcsCacheDir), fetchUrl);
+    await mkdir(resolve(opts.vcsCacheDir), { recursive: true });
+    const lock = await acquireFileLock(paths.lockPath, {
+      timeoutMs: opts.lockTimeoutMs,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onWait: (holder) => log(`vcs cache: ${paths.entryDir} is in use by ${holder}; waiting`),
+    });
+    if (lock) {
+      try {
+        const outcome = await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, cloneHint, () =>
+          syncMirror({ git, fetchUrl, paths, spec, log }),
+        );
+        log(`vcs cache: ${outcome === 'hit' ? 'hit, no fetch needed' : outcome} (${paths.entryDir})`);
+        // A local clone hard-links the mirror's objects: fast, and independent of later evictions.
+        await gitStep('failed cloning repository', `failed cloning from the vcs cache ${paths.mirrorDir}`, '', () =>
+          git.run(['clone', '--no-checkout', '--quiet', '--', paths.mirrorDir, repoDir]),
+        );
+      } finally {
+        await lock.release();
+      }
+      // The checkout's origin is the real remote, so relative submodule URLs and later fetches work.
+      await git.run(['remote', 'set-url', 'origin', fetchUrl], { cwd: repoDir, quiet: true });
+      return;
+    }
+    log(`vcs cache: ${paths.entryDir} still in use after ${Math.round(opts.lockTimeoutMs / 1000)} s; cloning without the cache`);
+  }
+  await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, cloneHint, () => cloneWithoutCache(git, fetchUrl, repoDir, spec));
+}
+
+async function updateSubmodules(git: GitRunner, repoDir: string, log: (line: string) => void): Promise<void> {
+  if (!existsSync(join(repoDir, '.gitmodules'))) return;
+  try {
+    await git.run(['submodule', 'update', '--init', '--recursive', '--quiet'], { cwd: repoDir });
+  } catch (error) {
+    // Like clearml-agent, a submodule that can't be fetched doesn't fail the task (many repos
+    // carry stale submodules the code never uses) — but the reason is logged loudly.
+    if (!(error instanceof GitCommandError)) throw error;
+    log(`WARNING: git submodule update failed, continuing without some submodules: ${error.stderr}`);
+  }
+}
+
+async function prepareRepository(opts: {
+  req: WorkspaceRequest;
+  fetchUrl: string;
+  rootDir: string;
+  script: ScriptDiff;
+  git: GitRunner;
+  options: WorkspaceOptions;
+  log: (line: string) => void;
+}): Promise<{ repoDir: string; workingDir: string; entryPoint: string; resolved: ResolvedRevision }> {
+  const { req, fetchUrl, rootDir, script, git, options, log } = opts;
+  const spec = planRevision(req);
+  const repoDir = join(rootDir, 'task_repository', repoNameFromUrl(fetchUrl));
+  // A rerun of the same task starts from a clean checkout.
+  await rm(repoDir, { recursive: true, force: true });
+  await mkdir(join(rootDir, 'task_repository'), { recursive: true });
+  log(`workspace: ${fetchUrl} at ${describeRevision(spec)} into ${repoDir}`);
+
+  await materializeRepository({
+    git,
+    fetchUrl,
+    repoDir,
+    spec,
+    vcsCacheDir: options.vcsCacheDir,
+    lockTimeoutMs: options.vcsCacheLockTimeoutMs ?? DEFAULT_CACHE_LOCK_TIMEOUT_MS,
+    log,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+
+  const resolved = await resolveRevision(git, repoDir, spec);
+  if (!resolved) {
+    const hint = spec.kind === 'commit' ? 'push the commit to the remote (or clear script.version_num to use the branch)' : 'check the task\'s script.branch / script.tag';
+    throw new WorkspaceError('revision not found', `${describeRevision(spec)} not found in ${fetchUrl}: ${hint}.`);
+  }
+  await gitStep('failed checking out revision', `failed checking out ${resolved.description} (${resolved.commit})`, '', () => checkoutRevision(git, repoDir, resolved));
+  log(`workspace: checked out ${resolved.description} = ${resolved.commit}`);
+  await updateSubmodules(git, repoDir, log);
+
+  if (script.kind === 'patch') {
+    const how = await applyPatch({ git, repoDir, patch: script.patch, log });
+    log(how === 'applied' ? 'workspace: applied the uncommitted changes (script.diff)' : 'workspace: applied the uncommitted changes (script.diff) with a three-way merge');
+  }
+  const workingDir = insideDir(repoDir, given(req.workingDir), 'working_dir');
+  let entryPoint = given(req.entryPoint) ?? '';
+  if (script.kind === 'literal') {
+    entryPoint = literalScriptFileName(req.entryPoint);
+    const scriptPath = insideDir(workingDir, entryPoint, 'entry_point');
+    await writeLiteralScript({ path: scriptPath, body: script.body, log });
+  }
+  if (!existsSync(workingDir)) {
+    throw new WorkspaceError('invalid workspace request', `script.working_dir '${given(req.workingDir)}' does not exist in ${fetchUrl} at ${resolved.commit}; fix the task's working directory.`);
+  }
+  return { repoDir, workingDir, entryPoint, resolved };
+}
+
+async function prepareWithoutRepository(opts: {
+  req: WorkspaceRequest;
+  rootDir: string;
+  script: ScriptDiff;
+  log: (line: string) => void;
+}): Promise<{ repoDir: string; workingDir: string; entryPoint: string }> {
+  const { req, rootDir, script, log } = opts;
+  if (script.kind === 'patch') {
+    throw new WorkspaceError('failed applying git diff', 'script.diff holds a git patch but the task has no repository (script.repository) to apply it to; set the repository or clear the diff.');
+  }
+  const codeDir = join(rootDir, 'code');
+  await rm(codeDir, { recursive: true, force: true });
+  const workingDir = insideDir(codeDir, given(req.workingDir), 'working_dir');
+  await mkdir(workingDir, { recursive: true });
+  if (script.kind === 'none') {
+    log('WARNING: the task has no repository and no script; it runs in an empty folder');
+    return { repoDir: codeDir, workingDir, entryPoint: given(req.entryPoint) ?? '' };
+  }
+  const entryPoint = literalScriptFileName(req.entryPoint);
+  if (given(req.entryPoint)?.startsWith('-')) log(`WARNING: entry point '${req.entryPoint}' names no file; the task's script was written as ${entryPoint}`);
+  await writeLiteralScript({ path: insideDir(workingDir, entryPoint, 'entry_point'), body: script.body, log });
+  log(`workspace: no repository; wrote the task's script to ${join(workingDir, entryPoint)}`);
+  return { repoDir: codeDir, workingDir, entryPoint };
+}
+
+function checkOptions(req: WorkspaceRequest, opts: WorkspaceOptions): void {
+  if (typeof opts.rootDir !== 'string' || opts.rootDir.trim() === '') {
+    throw new WorkspaceError('invalid workspace request', 'prepareWorkspace: rootDir (the per-task work folder) is required');
+  }
+  if (typeof req.taskId !== 'string' || req.taskId.trim() === '') {
+    throw new WorkspaceError('invalid workspace request', 'prepareWorkspace: taskId is required');
+  }
+}
+
+/** Env entries the workspace added on top of the base env (what the task's own git needs). */
+function addedEnv(base: NodeJS.ProcessEnv, env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (base[key] !== value) out[key] = value;
+  return out;
+}
+
+export async function prepareWorkspace(req: WorkspaceRequest, opts: WorkspaceOptions): Promise<PreparedWorkspace> {
+  checkOptions(req, opts);
+  const rootDir = resolve(opts.rootDir);
+  const repository = given(req.repository);
+  const script = classifyScriptDiff(req.diff);
+  const plan = repository ? planRepoAccess(repository, opts.git) : null;
+  const credentials = plan ? plan.credentials : credentialsWithoutRepository(opts.git);
+  const scrub = createScrubber([opts.git.pass, credentials?.pass, credentials?.source === 'url' && !credentials.pass ? credentials.user : null]);
+  const log = (line: string) => opts.log(scrub(line));
+
+  let askPass: AskPassHelper | null = null;
+  try {
+    opts.signal?.throwIfAborted();
+    await mkdir(rootDir, { recursive: true });
+    if (credentials) askPass = await createAskPassHelper(credentials, req.taskId);
+    const baseEnv = opts.env ?? process.env;
+    // An empty credential.helper resets the user's helpers for our git processes, so a
+    // `store` helper never writes the task's token to ~/.git-credentials.
+    const gitEnv = withGitConfigEnv({ ...baseGitEnv(baseEnv), ...(askPass?.env ?? {}) }, credentials ? [['credential.helper', '']] : []);
+    const git = createGitRunner({ env: gitEnv, log, scrub, ...(opts.signal ? { signal: opts.signal } : {}) });
+    for (const note of plan?.notes ?? []) log(`workspace: ${note}`);
+    if (credentials) log(`workspace: ${describeCredentials(credentials)}`);
+
+    const prepared = plan
+      ? await prepareRepository({ req, fetchUrl: plan.fetchUrl, rootDir, script, git, options: opts, log })
+      : { ...(await prepareWithoutRepository({ req, rootDir, script, log })), resolved: null };
+
+    const helper = askPass;
+    return {
+      repoDir: prepared.repoDir,
+      workingDir: prepared.workingDir,
+      entryPoint: prepared.entryPoint,
+      resolvedCommit: prepared.resolved?.commit ?? null,
+      literalScript: script.kind === 'literal',
+      askPassEnv: addedEnv(baseEnv, gitEnv),
+      cleanup: async () => {
+        await helper?.remove();
+      },
+    };
+  } catch (error) {
+    await askPass?.remove();
+    if (error instanceof WorkspaceError) throw new WorkspaceError(error.reason, scrub(error.message));
+    if (opts.signal?.aborted) throw new WorkspaceError('cancelled', 'workspace preparation was cancelled');
+    const message = scrub(error instanceof Error ? error.message : String(error));
+    throw new WorkspaceError(repository ? 'failed cloning repository' : 'failed writing script', `workspace preparation failed: ${message}`);
+  }
+}

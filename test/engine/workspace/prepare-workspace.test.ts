@@ -1,0 +1,261 @@
+// prepareWorkspace against real local repositories (file:// URLs; see git-fixtures.ts).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareWorkspace, WorkspaceError, type WorkspaceOptions, type WorkspaceRequest } from '../../../src-main/engine/workspace/index.js';
+import { createGitFixtures, startGitHttpServer, type GitFixtures } from '../../helpers/git-fixtures.js';
+
+const execFileAsync = promisify(execFile);
+let fx: GitFixtures;
+let scratch: string;
+let counter = 0;
+
+beforeAll(async () => {
+  fx = await createGitFixtures();
+  scratch = await mkdtemp(join(tmpdir(), 'tray-agent-workspace-test-'));
+});
+afterAll(async () => {
+  await fx?.cleanup();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+function options(overrides: Partial<WorkspaceOptions> = {}): WorkspaceOptions & { lines: string[] } {
+  counter += 1;
+  const lines: string[] = [];
+  return {
+    rootDir: join(scratch, `task-${counter}`),
+    vcsCacheDir: join(scratch, `cache-${counter}`),
+    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
+    log: (line) => lines.push(line),
+    env: fx.env,
+    ...overrides,
+    lines,
+  };
+}
+
+function request(overrides: Partial<WorkspaceRequest> = {}): WorkspaceRequest {
+  return { taskId: 'task0001', repository: fx.originUrl, entryPoint: 'train.py', workingDir: '.', ...overrides };
+}
+
+async function headOf(dir: string): Promise<{ commit: string; branch: string }> {
+  return {
+    commit: await fx.git(['rev-parse', 'HEAD'], dir),
+    branch: await fx.git(['rev-parse', '--abbrev-ref', 'HEAD'], dir),
+  };
+}
+
+async function expectWorkspaceError(promise: Promise<unknown>): Promise<WorkspaceError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkspaceError);
+  return error as WorkspaceError;
+}
+
+describe('checkout order: commit → tag → branch → remote default', () => {
+  it("checks out the remote's default branch (trunk, not main/master) with submodules", async () => {
+    const ws = await prepareWorkspace(request(), options());
+    expect(ws.resolvedCommit).toBe(fx.commits.trunkTip);
+    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.trunkTip, branch: 'trunk' });
+    expect(await readFile(join(ws.repoDir, 'libs', 'sub', 'lib.txt'), 'utf8')).toBe('submodule content\n');
+    expect(ws.workingDir).toBe(ws.repoDir);
+    expect(ws.entryPoint).toBe('train.py');
+    expect(ws.literalScript).toBe(false);
+    expect(ws.repoDir).toBe(join(ws.repoDir, '..', 'main'));
+    // The checkout's origin is the real remote, not the cache.
+    expect(await fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(fx.originUrl);
+    await ws.cleanup();
+  });
+
+  it('checks out a branch as a local branch at its tip', async () => {
+    const ws = await prepareWorkspace(request({ branch: 'feature' }), options());
+    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.featureTip, branch: 'feature' });
+    expect(existsSync(join(ws.repoDir, 'feature.txt'))).toBe(true);
+    expect(ws.resolvedCommit).toBe(fx.commits.featureTip);
+  });
+
+  it('accepts a branch stored with a remote prefix', async () => {
+    const ws = await prepareWorkspace(request({ branch: 'origin/feature' }), options());
+    expect(ws.resolvedCommit).toBe(fx.commits.featureTip);
+  });
+
+  it('checks out an (annotated) tag detached, ahead of the branch', async () => {
+    const ws = await prepareWorkspace(request({ tag: 'v1.0', branch: 'feature' }), options());
+    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.tagged, branch: 'HEAD' });
+    expect(existsSync(join(ws.repoDir, 'libs', 'sub'))).toBe(false);
+  });
+
+  it('checks out a pinned commit ahead of tag and branch', async () => {
+    const ws = await prepareWorkspace(request({ commit: fx.commits.pinned, tag: 'v1.0', branch: 'feature' }), options());
+    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.pinned, branch: 'HEAD' });
+    expect(ws.resolvedCommit).toBe(fx.commits.pinned);
+  });
+
+  it('resolves an abbreviated commit to the full id', async () => {
+    const ws = await prepareWorkspace(request({ commit: fx.commits.pinned.slice(0, 10) }), options());
+    expect(ws.resolvedCommit).toBe(fx.commits.pinned);
+  });
+
+  it('works without a vcs cache too', async () => {
+    const ws = await prepareWorkspace(request({ branch: 'feature' }), options({ vcsCacheDir: null }));
+    expect(ws.resolvedCommit).toBe(fx.commits.featureTip);
+    expect(await fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(fx.originUrl);
+  });
+
+  it('fails clearly on a commit the remote does not have', async () => {
+    const error = await expectWorkspaceError(prepareWorkspace(request({ commit: 'deadbeef'.repeat(5) }), options()));
+    expect(error.reason).toBe('revision not found');
+    expect(error.message).toContain(`commit ${'deadbeef'.repeat(5)} not found in ${fx.originUrl}`);
+    expect(error.message).toContain('push the commit');
+  });
+
+  it('fails clearly on a branch the remote does not have', async () => {
+    const error = await expectWorkspaceError(prepareWorkspace(request({ branch: 'no-such-branch' }), options()));
+    expect(error.reason).toBe('revision not found');
+    expect(error.message).toContain("branch no-such-branch not found");
+  });
+
+  it('refuses a branch name that could be read as a git option', async () => {
+    const error = await expectWorkspaceError(prepareWorkspace(request({ branch: '--upload-pack=touch /tmp/x' }), options()));
+    expect(error.reason).toBe('invalid workspace request');
+    expect(error.message).toContain('script.branch');
+  });
+
+  it('fails clearly on a missing repository, naming the URL', async () => {
+    const missing = `${fx.originUrl.replace(/main\.git$/, '')}missing.git`;
+    const error = await expectWorkspaceError(prepareWorkspace(request({ repository: missing }), options()));
+    expect(error.reason).toBe('failed cloning repository');
+    expect(error.message).toContain(`failed cloning repository ${missing}`);
+    expect(error.message).toMatch(/does not appear to be a git repository|not found/i);
+  });
+
+  it('refuses a working dir outside the repository and names a missing one', async () => {
+    const outside = await expectWorkspaceError(prepareWorkspace(request({ workingDir: '../../etc' }), options()));
+    expect(outside.reason).toBe('invalid workspace request');
+    const missing = await expectWorkspaceError(prepareWorkspace(request({ workingDir: 'no/such/dir' }), options()));
+    expect(missing.message).toContain("script.working_dir 'no/such/dir' does not exist");
+  });
+
+  it('returns the working dir inside the checkout', async () => {
+    const ws = await prepareWorkspace(request({ workingDir: 'src', entryPoint: 'run.py' }), options());
+    expect(ws.workingDir).toBe(join(ws.repoDir, 'src'));
+  });
+});
+
+describe('uncommitted diff and literal scripts', () => {
+  it('applies the diff on the commit it was taken on', async () => {
+    const ws = await prepareWorkspace(request({ commit: fx.commits.pinned, diff: fx.diff }), options());
+    expect(await readFile(join(ws.repoDir, 'train.py'), 'utf8')).toContain('line 2 (uncommitted change)');
+    expect(ws.literalScript).toBe(false);
+    // The index stays at the commit: the change is an uncommitted one, as on the developer's machine.
+    expect(await fx.git(['diff', '--name-only'], ws.repoDir)).toBe('train.py');
+    expect(await fx.git(['diff', '--cached', '--name-only'], ws.repoDir)).toBe('');
+  });
+
+  it('falls back to a clean three-way merge when the branch moved since the diff', async () => {
+    const o = options();
+    const ws = await prepareWorkspace(request({ diff: fx.diff }), o);
+    const train = await readFile(join(ws.repoDir, 'train.py'), 'utf8');
+    expect(train).toContain('line 2 (uncommitted change)');
+    expect(train).toContain('line 4 (changed on trunk)');
+    expect(o.lines.join('\n')).toContain('three-way merge');
+    expect(await fx.git(['diff', '--name-only'], ws.repoDir)).toBe('train.py');
+    expect(await fx.git(['diff', '--cached', '--name-only'], ws.repoDir)).toBe('');
+  });
+
+  it('fails with git\'s own message when the diff does not apply', async () => {
+    const error = await expectWorkspaceError(prepareWorkspace(request({ diff: fx.badDiff }), options()));
+    expect(error.reason).toBe('failed applying git diff');
+    expect(error.message).toMatch(/patch failed|does not apply/);
+    expect(error.message).toContain('train.py');
+  });
+
+  it('writes a literal script as the entry point inside the checkout', async () => {
+    const body = 'print("hello from a literal script")\n';
+    const ws = await prepareWorkspace(request({ diff: body, entryPoint: 'notebook_task.py', workingDir: 'src' }), options());
+    expect(ws.literalScript).toBe(true);
+    expect(ws.entryPoint).toBe('notebook_task.py');
+    expect(await readFile(join(ws.repoDir, 'src', 'notebook_task.py'), 'utf8')).toBe(body);
+  });
+
+  it('keeps a repository file of the same name over the literal script', async () => {
+    const o = options();
+    const ws = await prepareWorkspace(request({ diff: 'print("ignored")\n', entryPoint: 'train.py' }), o);
+    expect(await readFile(join(ws.repoDir, 'train.py'), 'utf8')).toContain('line 1');
+    expect(o.lines.join('\n')).toContain('already exists in the repository');
+  });
+
+  it('runs a literal script without any repository in a fresh folder (default name script.py)', async () => {
+    const o = options();
+    await prepareWorkspace(request({ repository: '', diff: 'print(1)\n', entryPoint: '' }), o);
+    // A second prepare into the same root starts fresh.
+    await writeFile(join(o.rootDir, 'code', 'leftover.txt'), 'x');
+    const ws = await prepareWorkspace(request({ repository: null, diff: 'print(2)\n', entryPoint: '' }), o);
+    expect(ws.resolvedCommit).toBeNull();
+    expect(ws.literalScript).toBe(true);
+    expect(ws.entryPoint).toBe('script.py');
+    expect(ws.repoDir).toBe(join(o.rootDir, 'code'));
+    expect(await readdir(ws.repoDir)).toEqual(['script.py']);
+    expect(await readFile(join(ws.workingDir, 'script.py'), 'utf8')).toBe('print(2)\n');
+    const run = await execFileAsync('python3', [join(ws.workingDir, ws.entryPoint)]);
+    expect(run.stdout).toBe('2\n');
+  });
+
+  it('treats a script that merely starts with the word diff as a script', async () => {
+    const ws = await prepareWorkspace(request({ repository: '', diff: 'diff = 3\nprint(diff)\n', entryPoint: 'calc.py' }), options());
+    expect(ws.literalScript).toBe(true);
+    expect(await readFile(join(ws.workingDir, 'calc.py'), 'utf8')).toBe('diff = 3\nprint(diff)\n');
+  });
+
+  it('rejects a patch without a repository', async () => {
+    const error = await expectWorkspaceError(prepareWorkspace(request({ repository: '', diff: fx.diff }), options()));
+    expect(error.reason).toBe('failed applying git diff');
+    expect(error.message).toContain('no repository');
+  });
+
+  it('without repository and script: an empty folder and a warning', async () => {
+    const o = options();
+    const ws = await prepareWorkspace(request({ repository: '', diff: '' }), o);
+    expect(await readdir(ws.workingDir)).toEqual([]);
+    expect(o.lines.join('\n')).toContain('no repository and no script');
+  });
+});
+
+describe('never touches the user\'s git configuration', () => {
+  it('leaves the global config file as it was', async () => {
+    const before = await readFile(fx.globalConfigPath, 'utf8');
+    await prepareWorkspace(request({ diff: fx.diff, commit: fx.commits.pinned }), options());
+    expect(await readFile(fx.globalConfigPath, 'utf8')).toBe(before);
+  });
+});
+
+describe('cancellation', () => {
+  it('stops a slow clone and reports cancelled', async () => {
+    const server = await startGitHttpServer({ projectRoot: fx.projectRoot, env: fx.env, delayMs: 5000 });
+    try {
+      const controller = new AbortController();
+      const started = Date.now();
+      const pending = prepareWorkspace(request({ repository: `${server.url}/main.git` }), options({ signal: controller.signal }));
+      setTimeout(() => controller.abort(), 300);
+      const error = await expectWorkspaceError(pending);
+      expect(error.reason).toBe('cancelled');
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('does nothing when already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const o = options({ signal: controller.signal });
+    const error = await expectWorkspaceError(prepareWorkspace(request(), o));
+    expect(error.reason).toBe('cancelled');
+    expect(existsSync(o.rootDir)).toBe(false);
+  });
+});
