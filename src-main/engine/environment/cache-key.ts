@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import type { PackageManagerType } from './types.js';
+
+/** Bump when the layout or the meaning of an entry changes, so old entries stop matching. */
+export const ENV_CACHE_SCHEMA = 'tray-agent-env/1';
+
+export interface CacheKeyInput {
+  packageManager: PackageManagerType;
+  python: { executable: string; version: string; implementation: string; platform: string };
+  systemSitePackages: boolean;
+  extraIndexUrls: string[];
+  extraPipInstallFlags: string[];
+  /** Normalised requirement lines (order does not matter; they are sorted here). */
+  requirements: string[];
+}
+
+/**
+ * Pure: sha256 over everything that changes what ends up in the environment. The base
+ * interpreter's real path is part of it because a venv points at its base for good.
+ * Install flags keep their order (they carry arguments); the lists are sorted.
+ */
+export function computeCacheKey(input: CacheKeyInput): string {
+  const canonical = {
+    schema: ENV_CACHE_SCHEMA,
+    packageManager: input.packageManager,
+    python: {
+      executable: input.python.executable,
+      version: input.python.version,
+      implementation: input.python.implementation,
+      platform: input.python.platform,
+    },
+    systemSitePackages: input.systemSitePackages,
+    extraIndexUrls: [...new Set(input.extraIndexUrls.map((u) => u.trim()).filter(Boolean))].sort(),
+    extraPipInstallFlags: input.extraPipInstallFlags,
+    requirements: [...input.requirements].sort(),
+  };
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+export function isCacheKey(name: string): boolean {
+  return /^[0-9a-f]{64}$/.test(name);
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import type { CacheKeyInput } from '../../../src-main/engine/environment/cache-key.js';
+import { computeCacheKey, isCacheKey } from '../../../src-main/engine/environment/cache-key.js';
+
+const base: CacheKeyInput = {
+  packageManager: 'pip',
+  python: { executable: '/usr/bin/python3.11', version: '3.11.7', implementation: 'cpython', platform: 'linux-x86_64' },
+  systemSitePackages: false,
+  extraIndexUrls: ['https://b/simple', 'https://a/simple'],
+  extraPipInstallFlags: ['--index-url', 'http://127.0.0.1:1/simple/'],
+  requirements: ['numpy==1.26.0', 'tray-alpha==1.0'],
+};
+
+describe('computeCacheKey', () => {
+  it('is a sha256 hex string and stable for the same input', () => {
+    const key = computeCacheKey(base);
+    expect(isCacheKey(key)).toBe(true);
+    expect(computeCacheKey({ ...base })).toBe(key);
+  });
+
+  it('ignores the order of requirement lines and index URLs', () => {
+    expect(
+      computeCacheKey({ ...base, requirements: [...base.requirements].reverse(), extraIndexUrls: [...base.extraIndexUrls].reverse() }),
+    ).toBe(computeCacheKey(base));
+  });
+
+  it('changes with everything that changes the environment', () => {
+    const key = computeCacheKey(base);
+    const variants: CacheKeyInput[] = [
+      { ...base, packageManager: 'uv' },
+      { ...base, python: { ...base.python, version: '3.11.8' } },
+      { ...base, python: { ...base.python, executable: '/opt/python/bin/python3.11' } },
+      { ...base, python: { ...base.python, platform: 'linux-aarch64' } },
+      { ...base, systemSitePackages: true },
+      { ...base, extraIndexUrls: ['https://a/simple'] },
+      { ...base, extraPipInstallFlags: ['--pre'] },
+      { ...base, requirements: ['numpy==1.26.1', 'tray-alpha==1.0'] },
+    ];
+    const keys = variants.map(computeCacheKey);
+    expect(keys).not.toContain(key);
+    expect(new Set(keys).size).toBe(variants.length);
+  });
+});
