@@ -1,0 +1,9 @@
+export { formWorkerId, workerName, type DynamicWorkerRole, type WorkerIdInputs } from './worker-id.js';
+export {
+  WorkerLockError,
+  acquireLocalWorkerLock,
+  isProcessAlive,
+  listLocalWorkers,
+  type LocalWorkerEntry,
+  type LocalWorkerLock,
+} from './local-worker-lock.js';
