@@ -1,0 +1,90 @@
+/**
+ * uv, poetry and conda are not installed on the machines we build on, so what can be checked
+ * here is that each mode fails at once, before building anything, naming the missing tool.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EnvironmentOptions, PackageManagerType } from '../../../src-main/engine/environment/index.js';
+import { EnvironmentError, prepareEnvironment } from '../../../src-main/engine/environment/index.js';
+import { findOnPath } from '../../../src-main/engine/environment/installers/find-tool.js';
+
+let root: string;
+let repoDir: string;
+/** PATH without any folder that holds uv, poetry or conda, should one ever appear there. */
+const pathWithoutTools = (process.env.PATH ?? '')
+  .split(path.delimiter)
+  .filter((dir) => !['uv', 'poetry', 'conda'].some((tool) => existsSync(path.join(dir, tool))))
+  .join(path.delimiter);
+
+function options(packageManager: PackageManagerType): EnvironmentOptions {
+  return {
+    ignoreRequestedPythonVersion: false,
+    packageManager,
+    extraIndexUrls: [],
+    extraPipInstallFlags: [],
+    forceRepoRequirementsTxt: false,
+    forceOriginalRequirements: false,
+    systemSitePackages: false,
+    venvsDir: path.join(root, 'venvs'),
+    cache: { dir: path.join(root, 'cache'), maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
+    env: { ...process.env, PATH: pathWithoutTools },
+    log: () => undefined,
+  };
+}
+
+async function failure(packageManager: PackageManagerType): Promise<EnvironmentError> {
+  const error = await prepareEnvironment(
+    { binary: 'python3', requirements: { pip: 'tray-alpha==1.0' }, repoDir, workingDir: repoDir },
+    options(packageManager),
+  ).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(EnvironmentError);
+  return error as EnvironmentError;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'env-pm-'));
+  repoDir = path.join(root, 'repo');
+  await mkdir(repoDir, { recursive: true });
+  await writeFile(path.join(repoDir, 'pyproject.toml'), '[tool.poetry]\nname = "demo"\nversion = "0.1.0"\n');
+  await writeFile(path.join(repoDir, 'poetry.lock'), '# empty lock\n');
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('package managers whose tool is missing', () => {
+  it.each([
+    ['uv', /`uv` command was not found on PATH\. Install uv/],
+    ['conda', /`conda` command was not found on PATH\. Install Miniconda/],
+    ['poetry', /`poetry` command was not found on PATH\. Install Poetry/],
+  ] as const)('%s mode fails naming the tool and the setting to change', async (mode, message) => {
+    const error = await failure(mode);
+    expect(error.reason).toBe(`missing tool ${mode}`);
+    expect(error.message).toMatch(message);
+    expect(error.message).toMatch(`agent.package_manager.type is "${mode}"`);
+    expect(error.message).toMatch(/set agent.package_manager.type: pip/);
+  });
+
+  it('builds nothing before failing', async () => {
+    await failure('uv');
+    expect(existsSync(path.join(root, 'cache')) ? await readdir(path.join(root, 'cache')) : []).toEqual([]);
+    expect(existsSync(path.join(root, 'venvs'))).toBe(false);
+  });
+
+  it('rejects an unknown package manager type by name', async () => {
+    const error = await failure('pipenv' as PackageManagerType);
+    expect(error.reason).toBe('unknown package manager pipenv');
+    expect(error.message).toMatch(/use one of pip, uv, poetry, conda/);
+  });
+
+  it('findOnPath finds real executables only', async () => {
+    expect(await findOnPath('sh', process.env)).toMatch(/\/sh$/);
+    expect(await findOnPath('definitely-not-a-tool', process.env)).toBeNull();
+  });
+});
