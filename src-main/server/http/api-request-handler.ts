@@ -1,0 +1,180 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  MAX_API_VERSION,
+  compareApiVersions,
+  formatApiVersion,
+  parseApiVersion,
+  type ApiVersion,
+} from '../api-version.js';
+import type { CallContext, EndpointDefinition } from '../endpoint.js';
+import type { Identity } from '../identity.js';
+import { newId } from '../ids.js';
+import { ApiError, apiError } from './api-error.js';
+import { errorEnvelope, successEnvelope, type CallMeta, type Envelope } from './envelope.js';
+import {
+  JSON_LINES_CONTENT_TYPE,
+  parseJsonBody,
+  parseJsonLinesBody,
+  readRequestBody,
+} from './request-body.js';
+import { mergeParams, queryParamsToObject, type JsonObject } from './request-params.js';
+import { parseRequestPath } from './request-path.js';
+
+export interface Caller {
+  identity: Identity;
+  sessionId: string | null;
+}
+
+export interface RequestHandlerOptions {
+  endpoints: readonly EndpointDefinition[];
+  /** Resolves the caller from the headers or throws the 401 ApiError. */
+  authenticate: (req: IncomingMessage) => Promise<Caller>;
+  /** Identity given to endpoints without auth when the caller sent no usable credentials. */
+  anonymous: Identity;
+  maxBodyBytes: number;
+  log: (line: string) => void;
+  /** Aborted when the server closes, so long-polls return at once. */
+  shutdownSignal: AbortSignal;
+}
+
+interface ResolvedEndpoint {
+  definition: EndpointDefinition;
+  requested: ApiVersion;
+  actual: string;
+}
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
+  'access-control-allow-headers': 'Authorization, Content-Type, X-ClearML-Worker, X-ClearML-Client, X-ClearML-Trx',
+};
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The protocol layer of §1: any method, body + query merge, json-lines batches, the envelope
+ * on every answer (HTTP status = result_code), versioned and unversioned paths.
+ */
+export function createApiRequestHandler(options: RequestHandlerOptions) {
+  const byName = new Map<string, { definition: EndpointDefinition; versions: ApiVersion[] }>();
+  for (const definition of options.endpoints) {
+    const versions = definition.versions.map((text) => {
+      const version = parseApiVersion(text);
+      if (!version) throw new Error(`endpoint ${definition.name}: bad version ${text}`);
+      return version;
+    });
+    byName.set(definition.name, { definition, versions });
+  }
+  const maxVersion = parseApiVersion(MAX_API_VERSION) as ApiVersion;
+
+  function send(res: ServerResponse, envelope: Envelope, extraHeaders: Record<string, string> = {}): void {
+    if (res.headersSent || res.destroyed) return;
+    const body = JSON.stringify(envelope);
+    res.writeHead(envelope.meta.result_code, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      ...extraHeaders,
+    });
+    res.end(body);
+  }
+
+  function resolve(pathname: string, meta: CallMeta): ResolvedEndpoint {
+    const parsed = parseRequestPath(pathname);
+    if (!parsed) throw apiError('invalid_request_path', undefined, { path: pathname });
+    meta.endpointName = parsed.endpoint;
+    const requested = parsed.version ?? maxVersion;
+    meta.requestedVersion = parsed.versionText ?? MAX_API_VERSION;
+    const entry = byName.get(parsed.endpoint);
+    const implementations = entry?.versions.filter((version) => compareApiVersions(version, requested) <= 0) ?? [];
+    const actual = implementations.at(-1);
+    if (!entry || !actual) {
+      throw new ApiError(404, 0, `Unable to find endpoint for name ${parsed.endpoint} and version ${meta.requestedVersion}`);
+    }
+    meta.actualVersion = formatApiVersion(actual);
+    return { definition: entry.definition, requested, actual: meta.actualVersion };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, meta: CallMeta): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const { definition, requested } = resolve(url.pathname, meta);
+
+    const encoding = headerValue(req, 'content-encoding');
+    if (encoding && encoding.trim() !== '') {
+      throw apiError('unsupported_media_type', `compressed request bodies are not accepted (Content-Encoding: ${encoding})`);
+    }
+    const raw = await readRequestBody(req, options.maxBodyBytes);
+    let body: JsonObject;
+    let batch: unknown[] | null = null;
+    if (headerValue(req, 'content-type') === JSON_LINES_CONTENT_TYPE) {
+      if (!definition.batch) throw apiError('validation_error', `${definition.name} does not accept a json-lines batch`);
+      batch = parseJsonLinesBody(raw);
+      body = queryParamsToObject(url.searchParams);
+    } else {
+      body = mergeParams(parseJsonBody(raw), queryParamsToObject(url.searchParams));
+    }
+
+    let caller: Caller = { identity: options.anonymous, sessionId: null };
+    if (definition.authorize !== false) {
+      caller = await options.authenticate(req);
+    } else if (req.headers.authorization) {
+      caller = await options.authenticate(req).catch(() => caller);
+    }
+
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.on('close', onClose);
+    const onShutdown = () => abort.abort();
+    options.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+    const ctx: CallContext = {
+      endpoint: definition.name,
+      version: requested,
+      body,
+      batch,
+      identity: caller.identity,
+      sessionId: caller.sessionId,
+      headers: req.headers,
+      clientIp: headerValue(req, 'x-forwarded-for')?.split(',')[0]?.trim() || headerValue(req, 'x-real-ip') || req.socket.remoteAddress || '',
+      workerHeader: headerValue(req, 'x-clearml-worker') ?? headerValue(req, 'x-trains-worker'),
+      responseHeaders: {},
+      signal: abort.signal,
+    };
+    try {
+      const data = await definition.handle(ctx);
+      send(res, successEnvelope(meta, data), ctx.responseHeaders);
+    } finally {
+      res.off('close', onClose);
+      options.shutdownSignal.removeEventListener('abort', onShutdown);
+    }
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const id = newId();
+    const meta: CallMeta = {
+      id,
+      trx: headerValue(req, 'x-clearml-trx') ?? headerValue(req, 'x-trains-trx') ?? id,
+      endpointName: '',
+      requestedVersion: '',
+      actualVersion: '',
+    };
+    if (req.method === 'OPTIONS') {
+      req.resume();
+      send(res, successEnvelope(meta, {}), CORS_HEADERS);
+      return;
+    }
+    handle(req, res, meta).catch((error: unknown) => {
+      if (error instanceof ApiError) {
+        const headers: Record<string, string> = error.code === 413 ? { connection: 'close' } : {};
+        send(res, errorEnvelope(meta, error), headers);
+        return;
+      }
+      const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      options.log(`error serving ${meta.endpointName || req.url}: ${stack}`);
+      send(res, errorEnvelope(meta, apiError('general_error', error instanceof Error ? error.message : String(error)), stack));
+    });
+  };
+}

@@ -1,0 +1,221 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { productVersion } from '../../src-shared/product.js';
+import { authenticate } from './auth/authenticate.js';
+import { loadOrCreateTokenSecret } from './auth/token-secret.js';
+import { TokenService } from './auth/tokens.js';
+import {
+  createCredentialsFor,
+  createDefaultQueue,
+  ensureAdminUser,
+  ensureServerUid,
+  type ApiCredentials,
+} from './bootstrap.js';
+import type { ServerContext, ServerSettings } from './context.js';
+import { openDatabase } from './db/open-database.js';
+import { createApiRequestHandler } from './http/api-request-handler.js';
+import { DEFAULT_MAX_BODY_BYTES } from './http/request-body.js';
+import { identityOf, AuthStore } from './store/auth-store.js';
+import { EventStore } from './store/event-store.js';
+import { ProjectStore } from './store/project-store.js';
+import { QueueStore } from './store/queue-store.js';
+import { TaskStore } from './store/task-store.js';
+import { WorkerStore } from './store/worker-store.js';
+import { QueueOperations } from './queues/queue-operations.js';
+import { QueueWaiters } from './queue-waiters.js';
+import { TaskOperations } from './tasks/task-operations.js';
+import { authEndpoints } from './services/auth-service.js';
+import { eventsEndpoints } from './services/events-service.js';
+import { miscEndpoints } from './services/misc-service.js';
+import { projectsEndpoints } from './services/projects-service.js';
+import { queuesEndpoints } from './services/queues-service.js';
+import { taskParamsEndpoints } from './services/task-params-service.js';
+import { taskStatusEndpoints } from './services/task-status-service.js';
+import { tasksEndpoints } from './services/tasks-service.js';
+import { workersEndpoints } from './services/workers-service.js';
+import { runMaintenancePass, startWatchdog } from './watchdog.js';
+
+export type { ApiCredentials } from './bootstrap.js';
+export { MAX_API_VERSION, CLEARML_SERVER_VERSION } from './api-version.js';
+
+export const DEFAULT_SERVER_HOST = '127.0.0.1';
+export const DEFAULT_SERVER_PORT = 8008;
+export const DEFAULT_LONG_POLL_MAX_MS = 30_000;
+
+export interface EmbeddedServerOptions {
+  /** default 127.0.0.1 */
+  host?: string;
+  /** default 8008; 0 picks a free port */
+  port?: number;
+  dataDir: string;
+  log?: (line: string) => void;
+  /** ms clock, for tests */
+  now?: () => number;
+  /** default worker registration TTL (600 s) */
+  workerTimeoutSec?: number;
+  /** how fresh last_update must be for tasks.stop to defer to the worker (600 s) */
+  taskUpdateTimeoutSec?: number;
+  /** in_progress tasks without an update for this long are force-stopped (7200 s) */
+  nonResponsiveTaskTimeoutSec?: number;
+  /** how often the watchdog runs (900 000 ms) */
+  watchdogIntervalMs?: number;
+  /** cap of a get_next_task long-poll (30 000 ms) */
+  longPollMaxMs?: number;
+  /** request body limit (16 MiB) */
+  maxBodyBytes?: number;
+}
+
+export interface EmbeddedServer {
+  /** http://HOST:PORT */
+  url: string;
+  port: number;
+  /** Only on the first start of a data dir: the key pair made then (the secret is not kept). */
+  createdCredentials: ApiCredentials | null;
+  /** Makes another key pair for the data dir's user. */
+  createCredentials(): ApiCredentials;
+  /** One watchdog pass now (stale in_progress tasks, expired workers); returns stopped task ids. */
+  runMaintenance(): string[];
+  close(): Promise<void>;
+}
+
+function prepareDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // The folder holds the token secret and the database: owner only, even if it pre-existed.
+  chmodSync(dataDir, 0o700);
+}
+
+function listen(server: ReturnType<typeof createServer>, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      const hint =
+        error.code === 'EADDRINUSE'
+          ? `${host}:${port} is already in use (another server running?); pick another port`
+          : error.code === 'EACCES'
+            ? `no permission to listen on ${host}:${port}; use a port above 1024`
+            : error.message;
+      reject(new Error(`embedded server cannot listen: ${hint}`));
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/**
+ * Starts the ClearML-compatible API server on a data dir (created if missing). The data dir
+ * keeps every queue, task, event and credential across restarts.
+ */
+export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<EmbeddedServer> {
+  const host = opts.host ?? DEFAULT_SERVER_HOST;
+  const port = opts.port ?? DEFAULT_SERVER_PORT;
+  const log = opts.log ?? (() => {});
+  const now = opts.now ?? Date.now;
+  const settings: ServerSettings = {
+    workerTimeoutSec: opts.workerTimeoutSec ?? 600,
+    taskUpdateTimeoutSec: opts.taskUpdateTimeoutSec ?? 600,
+    nonResponsiveTaskTimeoutSec: opts.nonResponsiveTaskTimeoutSec ?? 7200,
+    longPollMaxMs: opts.longPollMaxMs ?? DEFAULT_LONG_POLL_MAX_MS,
+    serverBuild: `tray-agent-${productVersion}`,
+  };
+
+  prepareDataDir(opts.dataDir);
+  const { db, created } = openDatabase(opts.dataDir);
+  try {
+    const authStore = new AuthStore(db);
+    const queues = new QueueStore(db);
+    const { admin, createdCredentials, serverUid } = db.transaction(() => {
+      const adminUser = ensureAdminUser(authStore, now());
+      if (created) createDefaultQueue(queues, adminUser, now());
+      const fresh = authStore.credentialCount() === 0 ? createCredentialsFor(authStore, adminUser, now()) : null;
+      return { admin: adminUser, createdCredentials: fresh, serverUid: ensureServerUid(authStore) };
+    })();
+    authStore.loadRevocations(now());
+    const tokens = new TokenService({
+      secret: loadOrCreateTokenSecret(opts.dataDir),
+      now,
+      serverBuild: settings.serverBuild,
+      longPollMaxMs: settings.longPollMaxMs,
+      isRevoked: (sessionId) => authStore.isRevoked(sessionId),
+    });
+    const ctx: ServerContext = {
+      db,
+      authStore,
+      tasks: new TaskStore(db),
+      queues,
+      events: new EventStore(db),
+      workers: new WorkerStore(db),
+      projects: new ProjectStore(db),
+      tokens,
+      waiters: new QueueWaiters(),
+      settings,
+      now,
+      log,
+    };
+    const taskOps = new TaskOperations(ctx);
+    const queueOps = new QueueOperations(ctx, taskOps);
+    const systemIdentity = identityOf(admin);
+    const shutdown = new AbortController();
+
+    const handler = createApiRequestHandler({
+      endpoints: [
+        ...authEndpoints(ctx),
+        ...queuesEndpoints(ctx, queueOps, taskOps),
+        ...tasksEndpoints(ctx, taskOps),
+        ...taskStatusEndpoints(ctx, taskOps, queueOps),
+        ...taskParamsEndpoints(ctx, taskOps),
+        ...workersEndpoints(ctx, taskOps),
+        ...eventsEndpoints(ctx, taskOps),
+        ...projectsEndpoints(ctx),
+        ...miscEndpoints(ctx, serverUid),
+      ],
+      authenticate: async (req: IncomingMessage) => {
+        const caller = await authenticate(req.headers, authStore, tokens, now());
+        return { identity: caller.identity, sessionId: caller.sessionId };
+      },
+      anonymous: { user: '', company: '', role: 'guest', user_name: '', company_name: '' },
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      log,
+      shutdownSignal: shutdown.signal,
+    });
+    const httpServer = createServer({ keepAliveTimeout: 65_000 }, handler);
+    const boundPort = await listen(httpServer, host, port);
+    const runMaintenance = () => runMaintenancePass(ctx, taskOps, systemIdentity);
+    const stopWatchdog = startWatchdog(runMaintenance, opts.watchdogIntervalMs ?? 900_000, log);
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    log(`embedded ClearML server listening on http://${urlHost}:${boundPort} (data: ${opts.dataDir})`);
+
+    let closing: Promise<void> | null = null;
+    return {
+      url: `http://${urlHost}:${boundPort}`,
+      port: boundPort,
+      createdCredentials,
+      createCredentials: () => createCredentialsFor(authStore, admin, now()),
+      runMaintenance,
+      close() {
+        closing ??= (async () => {
+          stopWatchdog();
+          shutdown.abort();
+          ctx.waiters.closeAll();
+          await new Promise<void>((resolve) => {
+            httpServer.close(() => resolve());
+            httpServer.closeIdleConnections();
+            // Give in-flight answers (released long-polls) a moment, then cut what is left.
+            setTimeout(() => httpServer.closeAllConnections(), 1000).unref();
+          });
+          db.close();
+          log('embedded ClearML server stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

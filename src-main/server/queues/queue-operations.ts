@@ -1,0 +1,86 @@
+import type { ServerContext } from '../context.js';
+import { isoDate } from '../datetime.js';
+import { apiError } from '../http/api-error.js';
+import type { JsonObject } from '../http/request-params.js';
+import type { Identity } from '../identity.js';
+import type { QueueDoc } from '../store/queue-store.js';
+import type { TaskOperations } from '../tasks/task-operations.js';
+
+export const DEFAULT_QUEUE_TAG = 'default';
+/** Queues with these system tags are hidden from get_all unless asked (ClearML's default). */
+export const HIDDEN_QUEUE_TAGS = ['k8s-glue'];
+
+export interface PopOptions {
+  /** ClearML 2.21: pop only when this task is at the head. */
+  task?: string | undefined;
+  getTaskInfo?: boolean | undefined;
+}
+
+/** Queue lookups, rendering, and the push/pop primitives behind enqueue and get_next_task. */
+export class QueueOperations {
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly taskOps: TaskOperations,
+  ) {}
+
+  require(queueId: string): QueueDoc {
+    const queue = this.ctx.queues.get(queueId);
+    if (!queue) throw apiError('invalid_queue_id', undefined, { queue: queueId });
+    return queue;
+  }
+
+  /** The queue whose system tags hold `default` (400/707 none, 400/708 several). */
+  defaultQueue(): QueueDoc {
+    const defaults = this.ctx.queues.all().filter((queue) => queue.system_tags.includes(DEFAULT_QUEUE_TAG));
+    if (defaults.length === 0) throw apiError('no_default_queue');
+    if (defaults.length > 1) throw apiError('multiple_default_queues', undefined, { queues: defaults.map((q) => q.id) });
+    return defaults[0] as QueueDoc;
+  }
+
+  render(queue: QueueDoc, maxTaskEntries?: number): JsonObject {
+    let entries = this.ctx.queues.entries(queue.id);
+    if (maxTaskEntries !== undefined) entries = entries.slice(0, maxTaskEntries);
+    return { ...queue, entries: entries.map((entry) => ({ task: entry.task_id, added: isoDate(entry.added) })) };
+  }
+
+  /** Appends a task (caller checked it is not there yet) and wakes long-poll waiters. */
+  push(queueId: string, taskId: string): void {
+    this.ctx.queues.push(queueId, taskId, this.ctx.now());
+    this.touchQueue(queueId);
+    // Waiters drain on the next tick, i.e. after the caller's transaction has committed.
+    this.ctx.waiters.entryAdded(queueId);
+  }
+
+  touchQueue(queueId: string): void {
+    const queue = this.ctx.queues.get(queueId);
+    if (!queue) return;
+    queue.last_update = isoDate(this.ctx.now());
+    this.ctx.queues.save(queue);
+  }
+
+  /**
+   * Atomically takes the head entry. Does not start the task (the agent calls tasks.started),
+   * except that a `stopped` task is put back to `queued`, as ClearML does. Entries whose task
+   * was deleted are dropped on the way.
+   */
+  popNext(queueId: string, identity: Identity, options: PopOptions): JsonObject {
+    return this.ctx.db.transaction((): JsonObject => {
+      for (;;) {
+        const head = this.ctx.queues.head(queueId);
+        if (!head) return {};
+        if (options.task !== undefined && head.task_id !== options.task) return {};
+        this.ctx.queues.removeEntry(head.seq);
+        const task = this.ctx.tasks.get(head.task_id);
+        if (!task) continue;
+        if (task.status === 'stopped') {
+          this.taskOps.setStatus(task, 'queued', { force: true, reason: 'popped from queue' }, identity);
+          this.ctx.tasks.save(task);
+        }
+        this.touchQueue(queueId);
+        const result: JsonObject = { entry: { task: head.task_id, added: isoDate(head.added) } };
+        if (options.getTaskInfo) result.task_info = { company: task.company, user: task.user };
+        return result;
+      }
+    })();
+  }
+}

@@ -1,0 +1,294 @@
+import { z } from 'zod';
+import type { ServerContext } from '../context.js';
+import { isoDate } from '../datetime.js';
+import type { EndpointDefinition } from '../endpoint.js';
+import { apiError } from '../http/api-error.js';
+import type { JsonObject } from '../http/request-params.js';
+import type { Identity } from '../identity.js';
+import { newId } from '../ids.js';
+import {
+  compileNameRegex,
+  idFilter,
+  listQueryFields,
+  matchesTagFilter,
+  paginate,
+  projectFields,
+  sortDocs,
+  stringListFilter,
+} from '../list-query.js';
+import { HIDDEN_QUEUE_TAGS, type QueueOperations } from '../queues/queue-operations.js';
+import type { QueueDoc } from '../store/queue-store.js';
+import type { TaskOperations } from '../tasks/task-operations.js';
+import { parseRequest } from '../validation.js';
+
+const metadataItem = z.object({ key: z.string(), type: z.string().optional(), value: z.string().optional() });
+const metadataSchema = z.union([z.array(metadataItem), z.record(z.string(), metadataItem.partial())]);
+
+const queueFields = {
+  tags: z.array(z.string()).optional(),
+  system_tags: z.array(z.string()).optional(),
+  metadata: metadataSchema.optional(),
+  display_name: z.string().optional(),
+};
+
+const requests = {
+  getAll: z.object({
+    id: idFilter,
+    name: z.string().optional(),
+    tags: stringListFilter,
+    system_tags: stringListFilter,
+    search_text: z.string().optional(),
+    max_task_entries: z.number().int().min(0).optional(),
+    ...listQueryFields,
+  }),
+  getById: z.object({ queue: z.string(), max_task_entries: z.number().int().min(0).optional() }),
+  create: z.object({ name: z.string(), ...queueFields }),
+  update: z.object({ queue: z.string(), name: z.string().optional(), ...queueFields }),
+  delete: z.object({ queue: z.string(), force: z.boolean().optional() }),
+  getNextTask: z.object({
+    queue: z.string(),
+    get_task_info: z.boolean().optional(),
+    task: z.string().optional(),
+    wait_ms: z.number().int().min(0).optional(),
+  }),
+  addTask: z.object({ queue: z.string(), task: z.string(), update_execution_queue: z.boolean().optional() }),
+  removeTask: z.object({ queue: z.string(), task: z.string(), update_task_status: z.boolean().optional() }),
+  queueOnly: z.object({ queue: z.string() }),
+};
+
+function metadataMap(input: z.output<typeof metadataSchema>): QueueDoc['metadata'] {
+  const result: QueueDoc['metadata'] = {};
+  const items = Array.isArray(input)
+    ? input
+    : Object.entries(input).map(([key, item]) => ({ ...item, key: item.key ?? key }));
+  for (const item of items) {
+    Object.defineProperty(result, item.key, { value: item, enumerable: true, writable: true, configurable: true });
+  }
+  return result;
+}
+
+/** ClearML's queue names: stripped, at least 3 characters, unique. */
+export function validQueueName(ctx: ServerContext, raw: string, exceptId?: string): string {
+  const name = raw.trim();
+  if (name.length < 3) throw apiError('data_validation_error', 'queue name must be at least 3 characters', { name });
+  const existing = ctx.queues.getByName(name);
+  if (existing && existing.id !== exceptId) throw apiError('expected_unique_data', 'a queue with this name exists', { name });
+  return name;
+}
+
+export function createQueue(
+  ctx: ServerContext,
+  identity: Identity,
+  fields: { name: string; tags?: string[]; system_tags?: string[]; metadata?: QueueDoc['metadata']; display_name?: string },
+): QueueDoc {
+  const now = isoDate(ctx.now());
+  const queue: QueueDoc = {
+    id: newId(),
+    name: validQueueName(ctx, fields.name),
+    company: identity.company,
+    user: identity.user,
+    created: now,
+    last_update: now,
+    tags: fields.tags ?? [],
+    system_tags: fields.system_tags ?? [],
+    metadata: fields.metadata ?? {},
+  };
+  if (fields.display_name !== undefined) queue.display_name = fields.display_name;
+  ctx.queues.insert(queue);
+  return queue;
+}
+
+export function queuesEndpoints(ctx: ServerContext, queueOps: QueueOperations, taskOps: TaskOperations): EndpointDefinition[] {
+  const inTransaction = <T>(fn: () => T): T => ctx.db.transaction(fn)();
+
+  /** Reverts the queued tasks taken out of a queue to their pre-enqueue status. */
+  const releaseTasks = (taskIds: readonly string[], identity: Identity, reason: string) => {
+    for (const taskId of taskIds) {
+      const task = ctx.tasks.get(taskId);
+      if (!task) continue;
+      taskOps.revertDequeued(task, identity, reason);
+      ctx.tasks.save(task);
+    }
+  };
+
+  return [
+    {
+      name: 'queues.get_all',
+      versions: ['2.4', '2.15', '2.20', '2.21'],
+      handle(call) {
+        const request = parseRequest(requests.getAll, call.body);
+        const nameRegex = request.name !== undefined ? compileNameRegex(request.name) : undefined;
+        const showHidden = request.search_hidden === true || request.id !== undefined || request.name !== undefined;
+        const searchText = request.search_text?.toLowerCase();
+        let queues = ctx.queues.all().filter((queue) => {
+          if (request.id && !request.id.includes(queue.id)) return false;
+          if (nameRegex && !nameRegex.test(queue.name)) return false;
+          if (request.tags && !matchesTagFilter(queue.tags, request.tags)) return false;
+          if (request.system_tags && !matchesTagFilter(queue.system_tags, request.system_tags)) return false;
+          if (!showHidden && queue.system_tags.some((tag) => HIDDEN_QUEUE_TAGS.includes(tag))) return false;
+          if (searchText && !`${queue.id} ${queue.name}`.toLowerCase().includes(searchText)) return false;
+          return true;
+        });
+        queues = paginate(sortDocs(queues, request.order_by), request.page, request.page_size);
+        return {
+          queues: queues.map((queue) =>
+            projectFields(queueOps.render(queue, request.max_task_entries) as JsonObject, request.only_fields),
+          ),
+        };
+      },
+    },
+    {
+      name: 'queues.get_by_id',
+      versions: ['2.4', '2.20'],
+      handle(call) {
+        const request = parseRequest(requests.getById, call.body);
+        return { queue: queueOps.render(queueOps.require(request.queue), request.max_task_entries) };
+      },
+    },
+    {
+      name: 'queues.get_default',
+      versions: ['2.4'],
+      handle() {
+        const queue = queueOps.defaultQueue();
+        return { id: queue.id, name: queue.name };
+      },
+    },
+    {
+      name: 'queues.create',
+      versions: ['2.4', '2.13', '2.31'],
+      handle(call) {
+        const request = parseRequest(requests.create, call.body);
+        const queue = inTransaction(() =>
+          createQueue(ctx, call.identity, {
+            name: request.name,
+            ...(request.tags ? { tags: request.tags } : {}),
+            ...(request.system_tags ? { system_tags: request.system_tags } : {}),
+            ...(request.metadata ? { metadata: metadataMap(request.metadata) } : {}),
+            ...(request.display_name !== undefined ? { display_name: request.display_name } : {}),
+          }),
+        );
+        return { id: queue.id };
+      },
+    },
+    {
+      name: 'queues.update',
+      versions: ['2.4', '2.13', '2.31'],
+      handle(call) {
+        const request = parseRequest(requests.update, call.body);
+        return inTransaction(() => {
+          const queue = queueOps.require(request.queue);
+          const fields: JsonObject = {};
+          if (request.name !== undefined) fields.name = queue.name = validQueueName(ctx, request.name, queue.id);
+          if (request.tags !== undefined) fields.tags = queue.tags = request.tags;
+          if (request.system_tags !== undefined) fields.system_tags = queue.system_tags = request.system_tags;
+          if (request.metadata !== undefined) fields.metadata = queue.metadata = metadataMap(request.metadata);
+          if (request.display_name !== undefined) fields.display_name = queue.display_name = request.display_name;
+          if (Object.keys(fields).length === 0) return { updated: 0, fields: {} };
+          fields.last_update = queue.last_update = isoDate(ctx.now());
+          ctx.queues.save(queue);
+          return { updated: 1, fields };
+        });
+      },
+    },
+    {
+      name: 'queues.delete',
+      versions: ['2.4'],
+      handle(call) {
+        const request = parseRequest(requests.delete, call.body);
+        return inTransaction(() => {
+          queueOps.require(request.queue);
+          const count = ctx.queues.count(request.queue);
+          if (count > 0 && !request.force) {
+            throw apiError('queue_not_empty', `${count} task(s) queued; pass force:true to delete anyway`, { queue: request.queue });
+          }
+          const removed = ctx.queues.clear(request.queue);
+          releaseTasks(removed, call.identity, 'queue deleted');
+          ctx.queues.delete(request.queue);
+          return { deleted: 1 };
+        });
+      },
+    },
+    {
+      name: 'queues.get_next_task',
+      versions: ['2.4', '2.14', '2.21'],
+      async handle(call) {
+        const request = parseRequest(requests.getNextTask, call.body);
+        queueOps.require(request.queue);
+        const options = { task: request.task, getTaskInfo: request.get_task_info };
+        const pop = () => queueOps.popNext(request.queue, call.identity, options);
+        const popped = pop();
+        if (Object.keys(popped).length > 0 || !request.wait_ms || request.task !== undefined) return popped;
+        const waitMs = Math.min(request.wait_ms, ctx.settings.longPollMaxMs);
+        return ctx.waiters.wait(request.queue, waitMs, call.signal, pop);
+      },
+    },
+    {
+      name: 'queues.add_task',
+      versions: ['2.4', '2.31'],
+      handle(call) {
+        const request = parseRequest(requests.addTask, call.body);
+        return inTransaction(() => {
+          queueOps.require(request.queue);
+          const task = taskOps.require(request.task);
+          if (ctx.queues.contains(request.queue, request.task)) {
+            throw apiError('task_already_queued', undefined, { queue: request.queue, task: request.task });
+          }
+          queueOps.push(request.queue, request.task);
+          if (request.update_execution_queue !== false) {
+            task.execution = { ...task.execution, queue: request.queue };
+            ctx.tasks.save(task);
+          }
+          return { added: 1 };
+        });
+      },
+    },
+    {
+      name: 'queues.remove_task',
+      versions: ['2.4', '2.31'],
+      handle(call) {
+        const request = parseRequest(requests.removeTask, call.body);
+        return inTransaction(() => {
+          queueOps.require(request.queue);
+          if (!ctx.queues.remove(request.queue, request.task)) {
+            throw apiError('invalid_queue_or_task_not_queued', undefined, { queue: request.queue, task: request.task });
+          }
+          queueOps.touchQueue(request.queue);
+          if (request.update_task_status) releaseTasks([request.task], call.identity, 'removed from queue');
+          return { removed: 1 };
+        });
+      },
+    },
+    {
+      name: 'queues.peek_task',
+      versions: ['2.15'],
+      handle(call) {
+        const request = parseRequest(requests.queueOnly, call.body);
+        queueOps.require(request.queue);
+        return { task: ctx.queues.head(request.queue)?.task_id ?? null };
+      },
+    },
+    {
+      name: 'queues.get_num_entries',
+      versions: ['2.15'],
+      handle(call) {
+        const request = parseRequest(requests.queueOnly, call.body);
+        queueOps.require(request.queue);
+        return { num: ctx.queues.count(request.queue) };
+      },
+    },
+    {
+      name: 'queues.clear_queue',
+      versions: ['2.31'],
+      handle(call) {
+        const request = parseRequest(requests.queueOnly, call.body);
+        return inTransaction(() => {
+          queueOps.require(request.queue);
+          const removed = ctx.queues.clear(request.queue);
+          releaseTasks(removed, call.identity, 'queue cleared');
+          queueOps.touchQueue(request.queue);
+          return { removed_tasks: removed };
+        });
+      },
+    },
+  ];
+}
