@@ -11,7 +11,7 @@ import { createScrubber, credentialsWithoutRepository, planRepoAccess, repoNameF
 import { checkoutRevision, describeRevision, planRevision, resolveRevision, type ResolvedRevision, type RevisionSpec } from './revision.js';
 import { applyPatch, classifyScriptDiff, literalScriptFileName, writeLiteralScript, type ScriptDiff } from './script-diff.js';
 import type { PreparedWorkspace, WorkspaceOptions, WorkspaceRequest } from './types.js';
-import { cacheEntryPaths, cloneWithoutCache, syncMirror } from './vcs-cache.js';
+import { cacheEntryPaths, cloneMirror, cloneWithoutCache, syncMirror } from './vcs-cache.js';
 
 const DEFAULT_CACHE_LOCK_TIMEOUT_MS = 300_000;
 
@@ -30,13 +30,21 @@ function insideDir(base: string, child: string | null, field: string): string {
   return target;
 }
 
+const AUTH_FAILURE = /could not read (Username|Password)|Authentication failed|terminal prompts disabled|HTTP Basic: Access denied|Permission denied \(publickey/i;
+const CLONE_HINT = 'Check the URL, that the commit/branch was pushed, and that the agent can read the repository (agent.git_user/git_pass for https, an ssh key for ssh)';
+const AUTH_HINT =
+  'The server asked for credentials the agent could not give: set agent.git_user and agent.git_pass (a token) for https — ' +
+  'and agent.git_host if they belong to another host — or use an ssh URL with a key the agent can read';
+
 /** Runs a git step, turning a git failure into the WorkspaceError the task is failed with. */
 async function gitStep<T>(reason: WorkspaceFailureReason, what: string, hint: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof GitCommandError) throw new WorkspaceError(reason, `${what}: ${error.stderr || error.message}${hint ? `. ${hint}` : ''}`);
-    throw error;
+    if (!(error instanceof GitCommandError)) throw error;
+    const detail = error.stderr || error.message;
+    const advice = hint && AUTH_FAILURE.test(detail) ? AUTH_HINT : hint;
+    throw new WorkspaceError(reason, `${what}: ${detail}${advice ? `. ${advice}` : ''}`);
   }
 }
 
@@ -57,7 +65,6 @@ async function materializeRepository(opts: {
   signal?: AbortSignal;
 }): Promise<void> {
   const { git, fetchUrl, repoDir, spec, log } = opts;
-  const cloneHint = 'Check the URL, that the commit/branch was pushed, and that the agent can read the repository (agent.git_user/git_pass for https, an ssh key for ssh)';
   if (opts.vcsCacheDir) {
     const paths = cacheEntryPaths(resolve(opts.vcsCacheDir), fetchUrl);
     await mkdir(resolve(opts.vcsCacheDir), { recursive: true });
@@ -68,14 +75,22 @@ async function materializeRepository(opts: {
     });
     if (lock) {
       try {
-        const outcome = await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, cloneHint, () =>
+        const outcome = await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, CLONE_HINT, () =>
           syncMirror({ git, fetchUrl, paths, spec, log }),
         );
         log(`vcs cache: ${outcome === 'hit' ? 'hit, no fetch needed' : outcome} (${paths.entryDir})`);
         // A local clone hard-links the mirror's objects: fast, and independent of later evictions.
-        await gitStep('failed cloning repository', `failed cloning from the vcs cache ${paths.mirrorDir}`, '', () =>
-          git.run(['clone', '--no-checkout', '--quiet', '--', paths.mirrorDir, repoDir]),
-        );
+        const cloneFromMirror = () => git.run(['clone', '--no-checkout', '--quiet', '--', paths.mirrorDir, repoDir]);
+        try {
+          await cloneFromMirror();
+        } catch (error) {
+          if (!(error instanceof GitCommandError)) throw error;
+          // A fetch doesn't notice objects lost from the mirror; a clone from it does.
+          log(`vcs cache: cloning from the cache failed (${error.stderr}); re-cloning the cache entry`);
+          await rm(repoDir, { recursive: true, force: true });
+          await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, CLONE_HINT, () => cloneMirror(git, fetchUrl, paths));
+          await gitStep('failed cloning repository', `failed cloning from the vcs cache ${paths.mirrorDir}`, '', cloneFromMirror);
+        }
       } finally {
         await lock.release();
       }
@@ -85,7 +100,7 @@ async function materializeRepository(opts: {
     }
     log(`vcs cache: ${paths.entryDir} still in use after ${Math.round(opts.lockTimeoutMs / 1000)} s; cloning without the cache`);
   }
-  await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, cloneHint, () => cloneWithoutCache(git, fetchUrl, repoDir, spec));
+  await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, CLONE_HINT, () => cloneWithoutCache(git, fetchUrl, repoDir, spec));
 }
 
 async function updateSubmodules(git: GitRunner, repoDir: string, log: (line: string) => void): Promise<void> {

@@ -32,7 +32,8 @@ export function cacheEntryPaths(cacheDir: string, fetchUrl: string): CacheEntryP
 
 export type MirrorOutcome = 'hit' | 'fetched' | 'cloned' | 'recloned';
 
-async function cloneMirror(git: GitRunner, fetchUrl: string, paths: CacheEntryPaths): Promise<void> {
+/** (Re-)creates the entry's mirror from the origin. */
+export async function cloneMirror(git: GitRunner, fetchUrl: string, paths: CacheEntryPaths): Promise<void> {
   await mkdir(paths.entryDir, { recursive: true });
   // Clone beside the final place and rename, so a killed clone never leaves a half mirror.
   const staging = join(paths.entryDir, `mirror.partial-${randomBytes(4).toString('hex')}`);
@@ -42,6 +43,10 @@ async function cloneMirror(git: GitRunner, fetchUrl: string, paths: CacheEntryPa
     await git.run(['config', '--add', 'remote.origin.fetch', MIRROR_REFSPECS[1]!], { cwd: staging, quiet: true });
     await rm(paths.mirrorDir, { recursive: true, force: true });
     await rename(staging, paths.mirrorDir);
+  } catch (error) {
+    // Leave no empty entry behind for a repository that could not be cloned.
+    await rm(paths.entryDir, { recursive: true, force: true });
+    throw error;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
