@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 import { registerVersionCommand } from './version.js';
+import { registerConfigCommand } from './config.js';
 
 /** Every command module adds itself to the program through one registration function. */
 export type CommandRegistration = (program: Command) => void;
 
-export const commandRegistrations: readonly CommandRegistration[] = [registerVersionCommand];
+export const commandRegistrations: readonly CommandRegistration[] = [
+  registerVersionCommand,
+  registerConfigCommand,
+];

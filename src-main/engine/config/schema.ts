@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import type { ExpandContext } from './expand.js';
+import {
+  anyValue,
+  bool,
+  cudaVersion,
+  describeInput,
+  fileMode,
+  num,
+  numOrNull,
+  oneOf,
+  optHttpUrl,
+  optPath,
+  optStr,
+  optStrList,
+  path,
+  section,
+  skipVenvInstall,
+  str,
+  strList,
+  stringRecord,
+} from './fields.js';
+
+const MIB = 1024 * 1024;
+
+function apiSchema() {
+  const retries = num(240, { integer: true, min: 0 });
+  return section({
+    apiServer: optHttpUrl(),
+    webServer: optHttpUrl(),
+    // Not only http(s): a files server may be s3://, gs:// or azure:// storage.
+    filesServer: optStr(),
+    credentials: section({ accessKey: optStr(), secretKey: optStr() }),
+    authToken: optStr(),
+    verifyCertificate: bool(true),
+    http: section({
+      retries: section({
+        total: retries,
+        connect: retries,
+        read: retries,
+        redirect: retries,
+        status: retries,
+        backoffFactor: num(1, { min: 0 }),
+        backoffMax: num(120, { min: 0 }),
+      }),
+      waitOnMaintenanceForever: bool(true),
+      maxReqSize: num(15 * MIB, { integer: true, min: 1024 }),
+      defaultMethod: oneOf(['get', 'post', 'put'], 'get'),
+    }),
+    auth: section({ tokenExpirationThresholdSec: num(43200, { min: 0 }) }),
+  });
+}
+
+function packageManagerSchema() {
+  return section({
+    type: oneOf(['pip', 'uv', 'poetry', 'conda'], 'pip'),
+    pipVersion: strList([]),
+    pipLegacyResolver: strList([]),
+    systemSitePackages: bool(false),
+    forceUpgrade: bool(false),
+    extraIndexUrl: strList([]),
+    extraPipInstallFlags: strList([], 'shell'),
+    forceRepoRequirementsTxt: bool(false),
+    forceOriginalRequirements: bool(false),
+    priorityPackages: strList([]),
+    priorityOptionalPackages: strList([]),
+    postPackages: strList([]),
+    postOptionalPackages: strList([]),
+    pytorchResolve: oneOf(['pip', 'direct', 'none'], 'pip'),
+    condaChannels: strList([]),
+    poetryVersion: optStr(),
+    uvVersion: optStr(),
+  });
+}
+
+function agentSchema(context: ExpandContext) {
+  return section(
+    {
+      // Identity and credentials.
+      workerId: str(''),
+      workerName: str(''),
+      gitUser: optStr(),
+      gitPass: optStr(),
+      gitHost: optStr(),
+      forceGitSshProtocol: bool(false),
+      forceGitSshPort: numOrNull(null, { integer: true, min: 1, max: 65535 }),
+      forceGitSshUser: str('git'),
+      translateSsh: bool(true),
+      enableGitAskPass: bool(true),
+      disableSshMount: bool(false),
+      // Python and packages.
+      pythonBinary: optStr(),
+      defaultPython: optStr(),
+      ignoreRequestedPythonVersion: bool(false),
+      forceGitRootPythonPath: bool(false),
+      packageManager: packageManagerSchema(),
+      venvsDir: path('~/.clearml/venvs-builds', context),
+      venvsCache: section(
+        {
+          path: optPath(context),
+          maxEntries: num(10, { integer: true, min: 0 }),
+          freeSpaceThresholdGb: num(2, {}),
+          lockTimeoutSec: num(30, { min: 0 }),
+        },
+        { lockTimeoutSec: 'lock_timeout' },
+      ),
+      vcsCache: section({
+        enabled: bool(true),
+        path: path('~/.clearml/vcs-cache', context),
+        cloneOnPullFail: bool(false),
+      }),
+      pipDownloadCache: section({
+        enabled: bool(true),
+        path: path('~/.clearml/pip-download-cache', context),
+      }),
+      customBuildScript: optPath(context),
+      skipPipVenvInstall: skipVenvInstall(context),
+      skipPythonEnvInstall: bool(false),
+      cudaVersion: cudaVersion(),
+      cudnnVersion: cudaVersion(),
+      applyEnvironment: bool(true),
+      applyFiles: bool(true),
+      // Daemon behaviour.
+      uptime: optStrList(),
+      downtime: optStrList(),
+      reloadConfig: bool(false),
+      enableTaskEnv: bool(false),
+      taskPingIntervalSec: num(60, { min: 0 }),
+      abortCallbackMaxTimeout: num(1800, { min: 0 }),
+      suppressCarriageReturn: bool(true),
+      truncateTaskOutputFiles: bool(false),
+      resourceMonitoring: section({
+        defaultGpuUtilization: numOrNull(100, { min: 0, max: 100 }),
+        diskUsePath: path('~', context),
+        clusterReportIntervalSec: num(60, { min: 1 }),
+      }),
+      debug: bool(false),
+      // Docker mode (read here, used by the docker launcher).
+      defaultDocker: section({
+        image: str('nvidia/cuda:11.0.3-cudnn8-runtime-ubuntu20.04'),
+        arguments: optStrList('shell'),
+      }),
+      disableTaskDockerOverride: bool(false),
+      extraDockerArguments: optStrList('shell'),
+      dockerArgsExtraPrecedesTask: bool(true),
+      protectedDockerExtraArgs: strList([]),
+      dockerArgsFilters: optStrList(),
+      dockerAllowHostEnviron: bool(false),
+      extraDockerShellScript: optStrList(),
+      dockerInitBashScript: optStrList(),
+      dockerPreprocessBashScript: optStrList(),
+      dockerInstallOpencvLibs: bool(true),
+      dockerUseActivatedVenv: bool(true),
+      dockerForcePull: bool(false),
+      dockerPipCache: path('~/.clearml/pip-cache', context),
+      dockerAptCache: path('~/.clearml/apt-cache', context),
+      dockerPoetryCache: path('~/.clearml/poetry-cache', context),
+      // Container-side paths: not expanded on the host.
+      dockerInternalMounts: stringRecord(''),
+      dockerContainerNameFormat: optStr(),
+      hideDockerCommandEnvVars: section({
+        enabled: bool(true),
+        extraKeys: strList([]),
+        parseEmbeddedUrls: bool(true),
+      }),
+      // Ours.
+      abortPollIntervalSec: num(1, { min: 0.05, max: 60 }),
+      abortGraceSec: num(10, { min: 0 }),
+      stateDir: path('~/.tray-agent', context),
+      spoolDir: path('~/.tray-agent/spool', context),
+    },
+  );
+}
+
+/** A `files {}` entry; its path is expanded when the file is written (see files-section.ts). */
+function fileEntrySchema() {
+  return section(
+    {
+      path: z.unknown().optional().transform((input, ctx): string => {
+        if (typeof input === 'string' && input.trim() !== '') return input;
+        ctx.issues.push({ code: 'custom', message: `expected the path of the file to write, got ${describeInput(input)}`, input });
+        return z.NEVER;
+      }),
+      contents: anyValue(),
+      format: oneOf(['text', 'base64'], 'text'),
+      targetFormat: oneOf(['auto', 'string', 'bytes', 'json', 'yaml', 'yml'], 'auto'),
+      overwrite: bool(true),
+      mode: fileMode(),
+    },
+  );
+}
+
+function filesSchema() {
+  return z.preprocess(
+    (input) => (input === undefined || input === null ? {} : input),
+    z.record(z.string(), fileEntrySchema(), {
+      error: (issue) =>
+        issue.code === 'invalid_type' ? `expected an object of file entries, got ${describeInput(issue.input)}` : undefined,
+    }),
+  );
+}
+
+/** The schema of a whole resolved configuration tree (snake_case in, camelCase out). */
+export function agentConfigSchema(context: ExpandContext) {
+  return section({
+    api: apiSchema(),
+    agent: agentSchema(context),
+    environment: stringRecord(' (quote keys that contain dots: "MY.VAR": value)'),
+    files: filesSchema(),
+  });
+}
+
+export type ParsedAgentConfig = z.output<ReturnType<typeof agentConfigSchema>>;
