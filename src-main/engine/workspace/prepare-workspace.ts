@@ -36,6 +36,11 @@ const AUTH_HINT =
   'The server asked for credentials the agent could not give: set agent.git_user and agent.git_pass (a token) for https — ' +
   'and agent.git_host if they belong to another host — or use an ssh URL with a key the agent can read';
 
+const HOST_KEY_FAILURE = /Host key verification failed/i;
+const HOST_KEY_HINT =
+  "The ssh host key of the git server is not in the agent user's ~/.ssh/known_hosts (ssh runs in batch mode and never asks): " +
+  'add it once, e.g. ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts';
+
 /** Runs a git step, turning a git failure into the WorkspaceError the task is failed with. */
 async function gitStep<T>(reason: WorkspaceFailureReason, what: string, hint: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -43,7 +48,7 @@ async function gitStep<T>(reason: WorkspaceFailureReason, what: string, hint: st
   } catch (error) {
     if (!(error instanceof GitCommandError)) throw error;
     const detail = error.stderr || error.message;
-    const advice = hint && AUTH_FAILURE.test(detail) ? AUTH_HINT : hint;
+    const advice = !hint ? '' : HOST_KEY_FAILURE.test(detail) ? HOST_KEY_HINT : AUTH_FAILURE.test(detail) ? AUTH_HINT : hint;
     throw new WorkspaceError(reason, `${what}: ${detail}${advice ? `. ${advice}` : ''}`);
   }
 }
@@ -228,7 +233,9 @@ export async function prepareWorkspace(req: WorkspaceRequest, opts: WorkspaceOpt
     const baseEnv = opts.env ?? process.env;
     // An empty credential.helper resets the user's helpers for our git processes, so a
     // `store` helper never writes the task's token to ~/.git-credentials.
-    const gitEnv = withGitConfigEnv({ ...baseGitEnv(baseEnv), ...(askPass?.env ?? {}) }, credentials ? [['credential.helper', '']] : []);
+    // Without credentials GIT_ASKPASS is set empty: git then asks no program at all, so an
+    // askpass inherited from a desktop session (SSH_ASKPASS, an IDE's) can't pop up and hang.
+    const gitEnv = withGitConfigEnv({ ...baseGitEnv(baseEnv), ...(askPass?.env ?? { GIT_ASKPASS: '' }) }, credentials ? [['credential.helper', '']] : []);
     const git = createGitRunner({ env: gitEnv, log, scrub, ...(opts.signal ? { signal: opts.signal } : {}) });
     for (const note of plan?.notes ?? []) log(`workspace: ${note}`);
     if (credentials) log(`workspace: ${describeCredentials(credentials)}`);

@@ -2,7 +2,7 @@
 // must get them through the askpass helper, and they must not show up anywhere else.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -132,12 +132,19 @@ describe('git credentials through GIT_ASKPASS over HTTP Basic auth', () => {
     await ws.cleanup();
   });
 
-  it('fails fast and clearly without credentials, password never echoed', async () => {
-    const o = options({});
+  it('fails fast and clearly without credentials, never asking an inherited askpass program', async () => {
+    // A desktop session's askpass (here: one that would answer and leave a trace) must not be used.
+    const inherited = join(scratch, 'inherited-askpass.sh');
+    const trace = join(scratch, 'inherited-askpass-was-called');
+    await writeFile(inherited, `#!/bin/sh\ntouch '${trace}'\necho ${PASS}\n`, { mode: 0o755 });
+    const o = options({}, { env: { ...fx.env, GIT_ASKPASS: inherited, SSH_ASKPASS: inherited } });
     const started = Date.now();
     const error = await prepareWorkspace({ taskId: 'no-creds', repository: `${server.url}/main.git` }, o).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkspaceError);
-    expect((error as WorkspaceError).message).toMatch(/Authentication failed|could not read Username|terminal prompts disabled/i);
+    const message = (error as WorkspaceError).message;
+    expect(message).toMatch(/Authentication failed|could not read Username|terminal prompts disabled/i);
+    expect(message).toContain('set agent.git_user and agent.git_pass');
+    expect(existsSync(trace)).toBe(false);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
