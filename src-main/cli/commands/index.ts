@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { registerVersionCommand } from './version.js';
 import { registerConfigCommand } from './config.js';
+import { registerTaskCommand } from './task.js';
+import { registerListCommand } from './list.js';
 
 /** Every command module adds itself to the program through one registration function. */
 export type CommandRegistration = (program: Command) => void;
@@ -8,4 +10,6 @@ export type CommandRegistration = (program: Command) => void;
 export const commandRegistrations: readonly CommandRegistration[] = [
   registerVersionCommand,
   registerConfigCommand,
+  registerTaskCommand,
+  registerListCommand,
 ];
