@@ -204,9 +204,14 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
           ctx.waiters.closeAll();
           await new Promise<void>((resolve) => {
             httpServer.close(() => resolve());
-            httpServer.closeIdleConnections();
-            // Give in-flight answers (released long-polls) a moment, then cut what is left.
-            setTimeout(() => httpServer.closeAllConnections(), 1000).unref();
+            // Connections turn idle as their in-flight answers (released long-polls) go out:
+            // close those as they do, and cut whatever is still open after a second.
+            const sweep = setInterval(() => httpServer.closeIdleConnections(), 20);
+            const cut = setTimeout(() => httpServer.closeAllConnections(), 1000);
+            httpServer.once('close', () => {
+              clearInterval(sweep);
+              clearTimeout(cut);
+            });
           });
           db.close();
           log('embedded ClearML server stopped');

@@ -27,7 +27,7 @@ export function parseRequest<S extends z.ZodType>(schema: S, body: JsonObject): 
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const missing = result.error.issues
-    .filter((issue) => issue.path.length === 1 && issue.code === 'invalid_type' && input[String(issue.path[0])] === undefined)
+    .filter((issue) => issue.path.length === 1 && input[String(issue.path[0])] === undefined)
     .map((issue) => String(issue.path[0]));
   if (missing.length > 0) throw apiError('missing_required_fields', undefined, { fields: missing });
   const details = result.error.issues
