@@ -16,7 +16,7 @@ import { probeInterpreter, resolveInterpreter } from './interpreter.js';
 import { resolveRequirementSources } from './requirement-sources.js';
 import type { RequirementsPlan } from './requirements.js';
 import { planRequirements } from './requirements.js';
-import type { EnvironmentOptions, EnvironmentRequest, PreparedEnvironment } from './types.js';
+import type { EnvironmentOptions, EnvironmentRequest, PackageManagerType, PreparedEnvironment } from './types.js';
 import { createUncachedEnvDir, removeEnvDir } from './uncached-venv.js';
 
 export { EnvironmentError } from './errors.js';
@@ -40,22 +40,24 @@ function toolEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return result;
 }
 
-type ModeChoice = { mode: 'builder'; builder: EnvironmentBuilder } | { mode: 'poetry'; poetry: string; projectDir: string };
+type ModeChoice =
+  | { mode: 'builder'; builder: EnvironmentBuilder; effective: PackageManagerType }
+  | { mode: 'poetry'; poetry: string; projectDir: string };
 
 /** Checks the package manager's tool first, so a missing one fails before anything is built. */
 async function choosePackageManager(req: EnvironmentRequest, opts: EnvironmentOptions, env: NodeJS.ProcessEnv): Promise<ModeChoice> {
   switch (opts.packageManager) {
     case 'pip':
-      return { mode: 'builder', builder: pipBuilder };
+      return { mode: 'builder', builder: pipBuilder, effective: 'pip' };
     case 'uv':
-      return { mode: 'builder', builder: uvBuilder(await requireTool('uv', 'uv', env)) };
+      return { mode: 'builder', builder: uvBuilder(await requireTool('uv', 'uv', env)), effective: 'uv' };
     case 'conda':
-      return { mode: 'builder', builder: condaBuilder(await requireTool('conda', 'conda', env)) };
+      return { mode: 'builder', builder: condaBuilder(await requireTool('conda', 'conda', env)), effective: 'conda' };
     case 'poetry': {
       const projectDir = await findPoetryProject(req.repoDir, req.workingDir);
       if (!projectDir) {
         opts.log('Package manager poetry: no pyproject.toml with poetry.lock in the working dir or repository root; using pip');
-        return { mode: 'builder', builder: pipBuilder };
+        return { mode: 'builder', builder: pipBuilder, effective: 'pip' };
       }
       return { mode: 'poetry', poetry: await requireTool('poetry', 'poetry', env), projectDir };
     }
@@ -141,6 +143,21 @@ async function buildUncached(
   }
 }
 
+async function useInterpreterAsIs(req: EnvironmentRequest, opts: EnvironmentOptions, env: NodeJS.ProcessEnv): Promise<PreparedEnvironment> {
+  const base = await resolveInterpreter(req.binary, opts, env, opts.signal);
+  opts.log(`Python ${base.version}: ${base.executable} (used as is: no environment is created and nothing is installed)`);
+  return {
+    pythonExecutable: base.executable,
+    venvDir: base.prefix,
+    pythonVersion: base.version,
+    cacheHit: false,
+    cacheKey: '',
+    frozenRequirements: [],
+    originalRequirements: null,
+    release: async () => undefined,
+  };
+}
+
 async function prepare(req: EnvironmentRequest, opts: EnvironmentOptions): Promise<PreparedEnvironment> {
   throwIfCancelled(opts.signal);
   const env = toolEnvironment(opts.env);
@@ -151,6 +168,7 @@ async function prepare(req: EnvironmentRequest, opts: EnvironmentOptions): Promi
     extraPipInstallFlags: opts.extraPipInstallFlags,
     systemSitePackages: opts.systemSitePackages,
   };
+  if (req.skipInstall) return useInterpreterAsIs(req, opts, env);
   const choice = await choosePackageManager(req, opts, env);
   const base = await resolveInterpreter(req.binary, opts, env, opts.signal);
   opts.log(`Python ${base.version}: ${base.executable}`);
@@ -162,7 +180,7 @@ async function prepare(req: EnvironmentRequest, opts: EnvironmentOptions): Promi
   const plan = planRequirements(resolved.sources, { pathExists: existsSync });
   for (const warning of plan.warnings) opts.log(`WARNING: ${warning}`);
   const cacheKey = computeCacheKey({
-    packageManager: opts.packageManager,
+    packageManager: choice.effective,
     python: base,
     systemSitePackages: opts.systemSitePackages,
     extraIndexUrls: opts.extraIndexUrls,

@@ -11,6 +11,8 @@ export interface InterpreterInfo {
   implementation: string;
   /** `sysconfig.get_platform()`, e.g. `linux-x86_64` */
   platform: string;
+  /** `sys.prefix`: the installation (or venv) the interpreter belongs to. */
+  prefix: string;
 }
 
 export interface InterpreterSelection {
@@ -63,7 +65,7 @@ export function planInterpreter(binary: string | null | undefined, sel: Interpre
 const PROBE_SCRIPT = [
   'import json, os, platform, sys, sysconfig',
   'print(json.dumps({"executable": os.path.realpath(sys.executable), "version": platform.python_version(),',
-  ' "implementation": sys.implementation.name, "platform": sysconfig.get_platform()}))',
+  ' "implementation": sys.implementation.name, "platform": sysconfig.get_platform(), "prefix": sys.prefix}))',
 ].join('\n');
 
 type ProbeOutcome = { ok: true; info: InterpreterInfo } | { ok: false; problem: string };
@@ -89,6 +91,7 @@ export async function probeInterpreter(
           version: parsed.version,
           implementation: String(parsed.implementation ?? 'cpython'),
           platform: String(parsed.platform ?? process.platform),
+          prefix: String(parsed.prefix ?? ''),
         },
       };
     }

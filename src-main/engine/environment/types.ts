@@ -14,6 +14,11 @@ export interface EnvironmentRequest {
   repoDir: string;
   /** Absolute directory the entry point runs in. */
   workingDir: string;
+  /**
+   * Use the selected interpreter as it is: no venv, nothing installed, nothing frozen
+   * (standalone mode, CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL).
+   */
+  skipInstall?: boolean;
 }
 
 export interface EnvironmentCacheOptions {
@@ -45,6 +50,7 @@ export interface EnvironmentOptions {
 
 export interface PreparedEnvironment {
   pythonExecutable: string;
+  /** The environment's folder (with skipInstall: the interpreter's own `sys.prefix`). */
   venvDir: string;
   /** `X.Y.Z` of the environment's interpreter. */
   pythonVersion: string;

@@ -69,3 +69,14 @@ describe('prepareEnvironment with the cache', () => {
     await third.release();
   });
 });
+
+describe('prepareEnvironment with skipInstall', () => {
+  it('uses the selected interpreter as it is: no venv, no index request, nothing frozen', async () => {
+    const before = fx.index.requestCount();
+    const env = await prepareEnvironment({ ...request, skipInstall: true }, fx.options());
+    const prefix = execFileSync(env.pythonExecutable, ['-c', 'import sys; print(sys.prefix)'], { encoding: 'utf8' }).trim();
+    expect(env).toMatchObject({ cacheHit: false, cacheKey: '', frozenRequirements: [], originalRequirements: null, venvDir: prefix });
+    expect(fx.index.requestCount()).toBe(before);
+    await env.release();
+  });
+});

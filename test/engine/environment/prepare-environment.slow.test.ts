@@ -1,0 +1,163 @@
+/**
+ * The heavier prepareEnvironment cases: each builds one or more real venvs with pip against the
+ * local index (about 5-8 s per venv on the build machines).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EnvironmentRequest } from '../../../src-main/engine/environment/index.js';
+import { EnvironmentError, prepareEnvironment } from '../../../src-main/engine/environment/index.js';
+import { writeLocalPythonProject } from '../../helpers/package-index.js';
+import type { PrepareFixture } from './prepare-fixture.js';
+import { startPrepareFixture } from './prepare-fixture.js';
+
+let fx: PrepareFixture;
+let repoDir: string;
+
+function taskRequest(pip: string | null, overrides: Partial<EnvironmentRequest> = {}): EnvironmentRequest {
+  return { binary: 'python3', requirements: pip === null ? null : { pip }, repoDir, workingDir: repoDir, ...overrides };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<EnvironmentError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(EnvironmentError);
+  return error as EnvironmentError;
+}
+
+async function cacheKeysOn(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  return (await readdir(dir)).filter((n) => /^[0-9a-f]{64}$/.test(n));
+}
+
+beforeAll(async () => {
+  fx = await startPrepareFixture();
+  repoDir = path.join(fx.root, 'repo');
+  await mkdir(repoDir, { recursive: true });
+});
+afterAll(async () => {
+  await fx.close();
+});
+
+describe('prepareEnvironment (slow cases)', () => {
+  it('falls back to requirements.txt files (root first) and, with the cache off, builds a fresh venv removed on release', async () => {
+    // Poetry mode without pyproject.toml + poetry.lock behaves as pip mode.
+    const workingDir = path.join(repoDir, 'service');
+    await mkdir(workingDir, { recursive: true });
+    await writeFile(path.join(repoDir, 'requirements.txt'), 'tray-alpha==1.0\n');
+    await writeFile(path.join(workingDir, 'requirements.txt'), 'tray-gamma\n');
+    const env = await prepareEnvironment(taskRequest(null, { workingDir }), fx.options({ cache: null, packageManager: 'poetry' }));
+    try {
+      expect(env.cacheHit).toBe(false);
+      expect(env.venvDir.startsWith(path.join(fx.root, 'venvs') + path.sep)).toBe(true);
+      expect(env.frozenRequirements).toEqual(['tray-alpha==1.0', 'Tray_Gamma==0.3']);
+      expect(env.originalRequirements).toBe('tray-alpha==1.0\ntray-gamma');
+      expect(fx.logs.join('\n')).toMatch(/Installing requirements from .*repo\/requirements.txt, .*service\/requirements.txt/);
+      expect(fx.logs.join('\n')).toMatch(/Package manager poetry: no pyproject.toml with poetry.lock .*; using pip/);
+    } finally {
+      await env.release();
+      await rm(path.join(repoDir, 'requirements.txt'));
+      await rm(workingDir, { recursive: true });
+    }
+    expect(existsSync(env.venvDir)).toBe(false);
+    expect(await readdir(path.join(fx.root, 'venvs'))).toEqual([]);
+  });
+
+  it('misses on a changed requirement, evicts by max_entries, and rebuilds a corrupt entry', async () => {
+    const cacheDir = path.join(fx.root, 'lru-cache');
+    const opts = fx.options({ cache: { dir: cacheDir, maxEntries: 1, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 } });
+
+    const v1 = await prepareEnvironment(taskRequest('tray-alpha==1.0'), opts);
+    await v1.release();
+    const v2 = await prepareEnvironment(taskRequest('tray-alpha==2.0'), opts);
+    await v2.release();
+    expect(v2.cacheHit).toBe(false);
+    expect(v2.cacheKey).not.toBe(v1.cacheKey);
+    expect(v2.frozenRequirements).toEqual(['tray-alpha==2.0']);
+    expect(await cacheKeysOn(cacheDir)).toEqual([v2.cacheKey]);
+    expect(fx.logs).toContain(`Environment cache: evicted ${v1.cacheKey} (least recently used; max_entries is 1)`);
+
+    // Break the entry the way a removed base interpreter would: its python no longer runs.
+    await rm(v2.pythonExecutable);
+    const requestsBefore = fx.index.requestCount();
+    const rebuilt = await prepareEnvironment(taskRequest('tray-alpha==2.0'), opts);
+    await rebuilt.release();
+    expect(rebuilt.cacheHit).toBe(false);
+    expect(rebuilt.cacheKey).toBe(v2.cacheKey);
+    expect(fx.index.requestCount()).toBeGreaterThan(requestsBefore);
+    expect(fx.logs.join('\n')).toMatch(/discarding broken entry .* \(its interpreter no longer runs\); rebuilding/);
+    expect(execFileSync(rebuilt.pythonExecutable, ['-c', 'import tray_alpha; print(tray_alpha.__version__)'], { encoding: 'utf8' }).trim()).toBe('2.0');
+  });
+
+  it("fails with pip's message naming a requirement that cannot be found, and caches nothing", async () => {
+    const cacheDir = path.join(fx.root, 'fail-cache');
+    const error = await rejection(
+      prepareEnvironment(
+        taskRequest('tray-alpha==1.0\ntray-nonexistent==3.1'),
+        fx.options({ cache: { dir: cacheDir, maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 } }),
+      ),
+    );
+    expect(error.reason).toBe('failed installing requirements');
+    expect(error.message).toMatch(/No matching distribution found for tray-nonexistent==3\.1/);
+    expect(error.message).toMatch(/agent.package_manager.extra_index_url/);
+    expect(await cacheKeysOn(cacheDir)).toEqual([]);
+  });
+
+  it('installs an editable local path (relative to the repo) and a pinned git requirement, without caching', async () => {
+    await writeLocalPythonProject(path.join(repoDir, 'libs', 'localpkg'), 'localpkg', '0.5');
+    const gitRepo = path.join(fx.root, 'gitpkg-src');
+    await writeLocalPythonProject(gitRepo, 'gitpkg', '1.2');
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: gitRepo, encoding: 'utf8' }).trim();
+    git('init', '-q');
+    git('add', '.');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'gitpkg');
+    const sha = git('rev-parse', 'HEAD');
+
+    const cacheDir = path.join(fx.root, 'local-cache');
+    const env = await prepareEnvironment(
+      taskRequest(`-e ./libs/localpkg\ngit+file://${gitRepo}@${sha}#egg=gitpkg\ntray-alpha==1.0`),
+      fx.options({ cache: { dir: cacheDir, maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 } }),
+    );
+    try {
+      expect(env.cacheHit).toBe(false);
+      expect(await cacheKeysOn(cacheDir)).toEqual([]);
+      expect(fx.logs.join('\n')).toMatch(/not caching this environment: "-e \.\/libs\/localpkg" installs from a local path/);
+      const versions = execFileSync(env.pythonExecutable, ['-c', 'import localpkg, gitpkg; print(localpkg.__version__, gitpkg.__version__)'], {
+        encoding: 'utf8',
+      });
+      expect(versions.trim()).toBe('0.5 1.2');
+      expect(env.frozenRequirements).toContain(`gitpkg @ git+file://${gitRepo}@${sha}`);
+      expect(env.frozenRequirements.some((l) => l.startsWith('-e ') && l.includes('localpkg'))).toBe(true);
+    } finally {
+      await env.release();
+    }
+    expect(existsSync(env.venvDir)).toBe(false);
+  });
+
+  it('cancels: the venv process group is killed and no cache entry is left', async () => {
+    const cacheDir = path.join(fx.root, 'cancel-cache');
+    const controller = new AbortController();
+    const pending = prepareEnvironment(
+      taskRequest('tray-beta==1.0'),
+      fx.options({
+        cache: { dir: cacheDir, maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
+        signal: controller.signal,
+        log: (line) => {
+          if (line.startsWith('Creating virtual environment')) setTimeout(() => controller.abort(), 800);
+        },
+      }),
+    );
+    const error = await rejection(pending);
+    expect(error.reason).toBe('cancelled');
+    expect(await cacheKeysOn(cacheDir)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 300));
+    const stillRunning = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(cacheDir));
+    expect(stillRunning).toEqual([]);
+  });
+});
