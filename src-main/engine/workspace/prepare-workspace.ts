@@ -164,9 +164,7 @@ async function prepareRepository(opts: {
   const workingDir = insideDir(repoDir, given(req.workingDir), 'working_dir');
   let entryPoint = given(req.entryPoint) ?? '';
   if (script.kind === 'literal') {
-    entryPoint = literalScriptFileName(req.entryPoint);
-    const scriptPath = insideDir(workingDir, entryPoint, 'entry_point');
-    await writeLiteralScript({ path: scriptPath, body: script.body, log });
+    entryPoint = await writeTaskScript(req, workingDir, script.body, log);
   }
   if (!existsSync(workingDir)) {
     throw new WorkspaceError('invalid workspace request', `script.working_dir '${given(req.workingDir)}' does not exist in ${fetchUrl} at ${resolved.commit}; fix the task's working directory.`);
@@ -192,11 +190,21 @@ async function prepareWithoutRepository(opts: {
     log('WARNING: the task has no repository and no script; it runs in an empty folder');
     return { repoDir: codeDir, workingDir, entryPoint: given(req.entryPoint) ?? '' };
   }
-  const entryPoint = literalScriptFileName(req.entryPoint);
-  if (given(req.entryPoint)?.startsWith('-')) log(`WARNING: entry point '${req.entryPoint}' names no file; the task's script was written as ${entryPoint}`);
-  await writeLiteralScript({ path: insideDir(workingDir, entryPoint, 'entry_point'), body: script.body, log });
-  log(`workspace: no repository; wrote the task's script to ${join(workingDir, entryPoint)}`);
+  const entryPoint = await writeTaskScript(req, workingDir, script.body, log);
+  log(`workspace: no repository; the task's script is in ${workingDir}`);
   return { repoDir: codeDir, workingDir, entryPoint };
+}
+
+/**
+ * Writes a literal script; returns the entry point to run. A `-m`/`-c` entry point names no
+ * file: it stays what runs, and the body is kept as script.py beside it.
+ */
+async function writeTaskScript(req: WorkspaceRequest, workingDir: string, body: string, log: (line: string) => void): Promise<string> {
+  const fileName = literalScriptFileName(req.entryPoint);
+  const requested = given(req.entryPoint);
+  if (requested?.startsWith('-')) log(`WARNING: entry point '${requested}' names no file; the task's script was written as ${fileName} and the entry point is kept`);
+  await writeLiteralScript({ path: insideDir(workingDir, fileName, 'entry_point'), body, log });
+  return requested?.startsWith('-') ? requested : fileName;
 }
 
 function checkOptions(req: WorkspaceRequest, opts: WorkspaceOptions): void {

@@ -52,8 +52,12 @@ export async function cloneMirror(git: GitRunner, fetchUrl: string, paths: Cache
   }
 }
 
+// git's automatic gc/maintenance after a fetch detaches by default and would keep rewriting
+// the mirror after the lock is released, under a task cloning from it: keep it in the lock.
+const FOREGROUND_GC = ['-c', 'gc.autoDetach=false', '-c', 'maintenance.autoDetach=false'];
+
 async function fetchMirror(git: GitRunner, fetchUrl: string, mirrorDir: string): Promise<void> {
-  await git.run(['fetch', '--prune', '--quiet', '--', fetchUrl, ...MIRROR_REFSPECS], { cwd: mirrorDir });
+  await git.run([...FOREGROUND_GC, 'fetch', '--prune', '--quiet', '--', fetchUrl, ...MIRROR_REFSPECS], { cwd: mirrorDir });
 }
 
 /** Points the mirror's HEAD at the remote's current default branch (a fetch doesn't). */
@@ -66,7 +70,7 @@ async function refreshDefaultBranch(git: GitRunner, fetchUrl: string, mirrorDir:
 /** For commits no branch or tag reaches (e.g. a deleted branch): ask for the object itself and pin it. */
 async function fetchPinnedCommit(git: GitRunner, fetchUrl: string, repoDir: string, commit: string): Promise<void> {
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) return;
-  const fetched = await git.probe(['fetch', '--quiet', '--', fetchUrl, commit], { cwd: repoDir });
+  const fetched = await git.probe([...FOREGROUND_GC, 'fetch', '--quiet', '--', fetchUrl, commit], { cwd: repoDir });
   if (fetched) await git.probe(['update-ref', `refs/tray-agent/pinned/${commit}`, commit], { cwd: repoDir });
 }
 

@@ -206,6 +206,14 @@ describe('uncommitted diff and literal scripts', () => {
     expect(run.stdout).toBe('2\n');
   });
 
+  it('keeps a -m entry point and writes the body beside it as script.py', async () => {
+    const o = options();
+    const ws = await prepareWorkspace(request({ repository: '', diff: 'print(3)\n', entryPoint: '-m tools.run' }), o);
+    expect(ws.entryPoint).toBe('-m tools.run');
+    expect(await readFile(join(ws.workingDir, 'script.py'), 'utf8')).toBe('print(3)\n');
+    expect(o.lines.join('\n')).toContain("entry point '-m tools.run' names no file");
+  });
+
   it('treats a script that merely starts with the word diff as a script', async () => {
     const ws = await prepareWorkspace(request({ repository: '', diff: 'diff = 3\nprint(diff)\n', entryPoint: 'calc.py' }), options());
     expect(ws.literalScript).toBe(true);
