@@ -160,14 +160,18 @@ function isUnset(value: ConfigValue | undefined): boolean {
   return value === undefined || value === null || value === '';
 }
 
-/** Server URLs clearml-agent derives from the API server: api.→app./files., port 8008→8080/8081. */
-export function deriveServerUrl(apiServer: string, kind: 'web' | 'files'): string {
+/**
+ * Server URLs clearml-agent derives from the API server: api.→app./files., port 8008→8080/8081.
+ * Null when the API server is not an http(s) URL (its own validation reports that).
+ */
+export function deriveServerUrl(apiServer: string, kind: 'web' | 'files'): string | null {
   let url: URL;
   try {
     url = new URL(apiServer);
   } catch {
-    return apiServer;
+    return null;
   }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
   const hostPrefix = kind === 'web' ? { 'api.': 'app.', 'demoapi.': 'demoapp.' } : { 'api.': 'files.', 'demoapi.': 'demofiles.' };
   for (const [from, to] of Object.entries(hostPrefix)) {
     if (url.hostname.startsWith(from)) url.hostname = `${to}${url.hostname.slice(from.length)}`;
@@ -184,8 +188,10 @@ function fillDerivedValues(tree: ConfigTree): void {
   }
   const apiServer = getPath(tree, ['api', 'api_server']);
   if (typeof apiServer === 'string' && apiServer !== '') {
-    if (isUnset(getPath(tree, ['api', 'web_server']))) setPath(tree, ['api', 'web_server'], deriveServerUrl(apiServer, 'web'));
-    if (isUnset(getPath(tree, ['api', 'files_server']))) setPath(tree, ['api', 'files_server'], deriveServerUrl(apiServer, 'files'));
+    for (const kind of ['web', 'files'] as const) {
+      const derived = deriveServerUrl(apiServer, kind);
+      if (derived !== null && isUnset(getPath(tree, ['api', `${kind}_server`]))) setPath(tree, ['api', `${kind}_server`], derived);
+    }
   }
   if (isUnset(getPath(tree, ['agent', 'worker_name']))) setPath(tree, ['agent', 'worker_name'], hostname());
   const stateDir = getPath(tree, ['agent', 'state_dir']);

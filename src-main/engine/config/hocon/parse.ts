@@ -17,7 +17,8 @@ import {
  * so every clearml.conf they accept reads the same here. In particular (unlike the HOCON spec):
  * `:` and `//` may appear inside unquoted values (`api_server: http://host:8008`, straight from
  * the web UI's credentials block); `true`/`false`/`null` are case-insensitive; `key:` with nothing
- * after it is the empty string; unknown `\x` escapes are kept as written (Windows paths).
+ * after it on its line is the empty string (pyhocon would read the next line as the value; we only
+ * let an object or list start there); unknown `\x` escapes are kept as written (Windows paths).
  * Additions of ours: `=`, `@`, `!`, `*`, `&`, `?`, `^`, `+` and a lone `$` are also plain
  * characters inside unquoted values; integers with a leading zero (`0644`) stay strings.
  */
@@ -66,7 +67,7 @@ function convertUnquoted(text: string): string | number | boolean | null {
 function describeChar(ch: string | undefined): string {
   if (ch === undefined) return 'the end of the file';
   if (ch === '\n') return 'the end of the line';
-  return JSON.stringify(ch);
+  return ch === '"' ? `'"'` : `"${ch}"`;
 }
 
 export class HoconParser {
@@ -125,6 +126,7 @@ export class HoconParser {
         if (openPos !== null) {
           this.fail(`missing "}" to close the object opened on line ${this.lineAt(openPos)}`, {
             key: path.length ? dottedKey(path) : undefined,
+            pos: openPos,
           });
         }
         return;
@@ -157,24 +159,44 @@ export class HoconParser {
     const segments = this.parseKey(objectPath);
     const fieldPath = [...objectPath, ...segments];
     const key = dottedKey(fieldPath);
-    this.skipBlank(true, false);
+    this.skipInlineSpacesAndComment();
     let append = false;
-    const ch = this.peek();
+    let ch = this.peek();
+    if (ch === '\n' && this.nextLineStartsWith('{')) {
+      this.skipBlank(true, false);
+      ch = this.peek();
+    }
     if (ch === ':' || ch === '=') {
       this.pos += 1;
     } else if (ch === '+' && this.peek(1) === '=') {
       this.pos += 2;
       append = true;
     } else if (ch !== '{') {
-      this.fail(`expected ":", "=" or "{" after the key, found ${describeChar(ch)}`, { key, pos: this.pos });
+      const last = segments[segments.length - 1] ?? '';
+      const spaced = /^(\S+)\s+(.+)$/.exec(last);
+      let hint = '';
+      if (spaced) hint = ` (did you mean "${spaced[1]}: ${spaced[2]}"?)`;
+      else if (ch !== undefined && ch !== '\n' && ch !== '}') hint = ' (missing ":" between the key and its value?)';
+      this.fail(`expected ":", "=" or "{" after the key, found ${describeChar(ch)}${hint}`, { key, pos: keyPos });
     }
-    this.skipBlank(true, false);
+    this.skipInlineSpacesAndComment();
+    // `key:` with nothing after it is "" (pyhocon); only an object or list may start on the next line.
+    if (this.peek() === '\n' && (this.nextLineStartsWith('{') || this.nextLineStartsWith('['))) this.skipBlank(true, false);
     const next = this.peek();
     const value =
-      next === undefined || next === '}' || next === ',' || next === ']'
+      next === undefined || next === '\n' || next === '}' || next === ',' || next === ']'
         ? this.scalar('', this.pos)
         : this.parseValue(fieldPath, key);
     this.assign(object, objectPath, segments, value, append, this.origin(keyPos));
+  }
+
+  /** Whether the next line that is not blank or a comment starts with `text`. */
+  private nextLineStartsWith(text: string): boolean {
+    const saved = this.pos;
+    this.skipBlank(true, false);
+    const found = this.text.startsWith(text, this.pos);
+    this.pos = saved;
+    return found;
   }
 
   private parseKey(objectPath: string[]): string[] {
@@ -203,11 +225,12 @@ export class HoconParser {
         current += this.text.slice(start, this.pos);
         hasContent = true;
       } else if (isInlineSpace(ch) && hasContent) {
-        // `a b c: 1` is the key "a b c"; spaces before the separator are not part of it.
+        // `a b c: 1` is the key "a b c" (as in pyhocon, unquoted words only: `key "value"` is a
+        // missing separator, not a key); spaces before the separator are not part of it.
         const start = this.pos;
         while (isInlineSpace(this.peek())) this.pos += 1;
         const after = this.peek();
-        if (after === '"' || (after !== undefined && after !== '\n' && !KEY_STOP.has(after) && !this.atComment())) {
+        if (after !== undefined && after !== '"' && after !== '\n' && !KEY_STOP.has(after) && !this.atComment()) {
           current += this.text.slice(start, this.pos);
         } else {
           this.pos = start;
@@ -441,7 +464,7 @@ export class HoconParser {
     for (;;) {
       this.skipBlank(true, true);
       const ch = this.peek();
-      if (ch === undefined) this.fail(`missing "]" to close the list opened on line ${this.lineAt(open)}`, { key });
+      if (ch === undefined) this.fail(`missing "]" to close the list opened on line ${this.lineAt(open)}`, { key, pos: open });
       if (ch === ']') {
         this.pos += 1;
         break;
