@@ -90,6 +90,19 @@ describe('API client authentication (against the fault-injecting server)', () =>
     expect(server.requestsTo('tasks.get_by_id').map((r) => r.headers.authorization)).toEqual([`Bearer ${token1}`, `Bearer ${token2}`]);
   });
 
+  it('shares one login between calls made at the same time, also after a 401', async () => {
+    const token1 = await makeServerToken({ iatSec: 1_000, expSec: 1_000 + 30 * day, serial: 1 });
+    const token2 = await makeServerToken({ iatSec: 1_000, expSec: 1_000 + 30 * day, serial: 2 });
+    server.on('auth.login', (_req, index) => ({ kind: 'ok', data: { token: index === 0 ? token1 : token2 }, delayMs: 50 }));
+    server.on('tasks.ping', (req) => (req.headers.authorization === `Bearer ${token1}` ? { kind: 'error', status: 401, subcode: 30 } : { kind: 'ok', data: {} }));
+    const client = createApiClient({ apiServer: server.url, credentials, logger, now: () => 2_000_000 });
+
+    await Promise.all(Array.from({ length: 5 }, () => client.tasks.ping({ task: 't' })));
+
+    expect(server.requestsTo('auth.login')).toHaveLength(2);
+    expect(server.requestsTo('tasks.ping').filter((r) => r.headers.authorization === `Bearer ${token2}`)).toHaveLength(5);
+  });
+
   it('gives up with the 401 when the call is refused again after the re-login', async () => {
     const token = await makeServerToken({ iatSec: 1_000, expSec: 1_000 + 30 * day });
     server.on('auth.login', () => ({ kind: 'ok', data: { token } }));
