@@ -33,13 +33,20 @@ export interface Batch {
   lastTimestamp: number;
 }
 
+/** Where blocks' contents come from (the spool reader's buffer). */
+export interface BlockSource {
+  /** A block's lines as text. */
+  text(block: BlockRef): string;
+  /** The size of that text as a JSON string, quotes included. */
+  jsonBytes(block: BlockRef): number;
+}
+
 /**
  * Turns consecutive spool blocks into one `events.add_batch` request: neighbouring blocks of the
  * same level and second are joined into messages below 64 KiB, every event gets a timestamp
  * strictly above the previous one, and the JSON-lines body stays within `maxBatchBytes`.
- * `payloadText(block)` returns a block's lines as text.
  */
-export function buildBatch(blocks: readonly BlockRef[], payloadText: (block: BlockRef) => string, ctx: BatchContext): Batch {
+export function buildBatch(blocks: readonly BlockRef[], source: BlockSource, ctx: BatchContext): Batch {
   const events: LogEvent[] = [];
   let bytes = 0;
   let lines = 0;
@@ -58,24 +65,22 @@ export function buildBatch(blocks: readonly BlockRef[], payloadText: (block: Blo
       messageBytes += nextBytes;
       last++;
     }
-    const parts: string[] = [];
     let messageLines = 0;
+    // Each block's text is a JSON string of its own size minus its two quotes; the event's
+    // envelope (fields, an empty msg, the line's `\n`) comes on top.
+    let msgJsonBytes = 0;
     for (let k = i; k <= last; k++) {
       const block = blocks[k] as BlockRef;
-      parts.push(payloadText(block));
       messageLines += block.lines;
+      msgJsonBytes += source.jsonBytes(block) - 2;
     }
     const timestamp = Math.max(first.timestamp, lastTimestamp + 1);
-    const event: LogEvent = {
-      type: 'log',
-      task: ctx.taskId,
-      worker: ctx.workerId,
-      level: first.level,
-      msg: parts.length === 1 ? (parts[0] as string) : parts.join(''),
-      timestamp,
-    };
-    const eventBytes = Buffer.byteLength(JSON.stringify(event)) + 1;
+    const envelope: LogEvent = { type: 'log', task: ctx.taskId, worker: ctx.workerId, level: first.level, msg: '', timestamp };
+    const eventBytes = Buffer.byteLength(JSON.stringify(envelope)) + msgJsonBytes + 1;
     if (events.length > 0 && bytes + eventBytes > ctx.maxBatchBytes) break;
+    const parts: string[] = [];
+    for (let k = i; k <= last; k++) parts.push(source.text(blocks[k] as BlockRef));
+    const event: LogEvent = { ...envelope, msg: parts.length === 1 ? (parts[0] as string) : parts.join('') };
     events.push(event);
     bytes += eventBytes;
     lines += messageLines;

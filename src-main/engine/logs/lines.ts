@@ -9,7 +9,6 @@ const TRAILING_CARRIAGE_RETURNS = /\r+\n/g;
 // Greedy, so it eats everything up to the last `\r` of each line.
 const UP_TO_LAST_CARRIAGE_RETURN = /^[^\n]*\r/gm;
 const BACKSPACE = /\x08/g;
-const NEEDS_WORK = /[\r\x08]|\x1b\[0m\n/;
 /* eslint-enable no-control-regex */
 
 /**
@@ -24,7 +23,8 @@ const NEEDS_WORK = /[\r\x08]|\x1b\[0m\n/;
  * - a line that is only `ESC[0m` is dropped.
  */
 export function normalizeLines(text: string, suppressCarriageReturn: boolean): string {
-  if (!NEEDS_WORK.test(text)) return text;
+  // Three native substring scans beat one regex scan by far on plain output.
+  if (!text.includes('\r') && !text.includes('\x08') && !text.includes('\x1b[0m')) return text;
   let out = text.includes('\x08') ? text.replace(BACKSPACE, '') : text;
   if (out.includes('\r')) {
     out = suppressCarriageReturn

@@ -4,15 +4,15 @@
 
 import type { Batch } from './batch.js';
 import { buildBatch } from './batch.js';
-import type { SpoolCursor, SpoolReader } from './spool.js';
-import { writeCursor } from './spool.js';
+import type { BlockRef } from './spool-format.js';
+import type { CursorFile, SpoolCursor, SpoolReader } from './spool.js';
 import type { LogSink } from './types.js';
 
 export interface SpoolPumpOptions {
   taskId: string;
   workerId: string;
   reader: SpoolReader;
-  cursorPath: string;
+  cursorFile: CursorFile;
   cursor: SpoolCursor;
   sink: LogSink;
   maxBatchBytes: number;
@@ -119,7 +119,8 @@ export class SpoolPump {
         );
         return;
       }
-      const batch = buildBatch(blocks, (block) => reader.payloadText(block), {
+      const source = { text: (block: BlockRef) => reader.payloadText(block), jsonBytes: (block: BlockRef) => reader.payloadJsonBytes(block) };
+      const batch = buildBatch(blocks, source, {
         taskId: this.opts.taskId,
         workerId: this.opts.workerId,
         lastTimestamp: this.cursor.lastTimestamp,
@@ -136,10 +137,10 @@ export class SpoolPump {
       };
       this.shippedLines += batch.lines;
       try {
-        writeCursor(this.opts.cursorPath, this.cursor);
+        this.opts.cursorFile.write(this.cursor);
       } catch (err) {
         // Shipping goes on; only a restart would resend from the older cursor.
-        this.opts.log(`log spool: cannot save the shipping position to ${this.opts.cursorPath}: ${describeError(err)}`);
+        this.opts.log(`log spool of task ${this.opts.taskId}: cannot save the shipping position: ${describeError(err)}`);
       }
       this.settleWaiters();
     }

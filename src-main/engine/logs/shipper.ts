@@ -11,7 +11,7 @@ import type { WaitOutcome } from './pump.js';
 import { SpoolPump } from './pump.js';
 import { defaultRetryDelayMs } from './retry.js';
 import type { SpoolCursor, SpoolPaths } from './spool.js';
-import { SpoolReader, SpoolWriter, acquireSpoolLock, ensureSpoolDir, readCursor, spoolPaths } from './spool.js';
+import { CursorFile, SpoolReader, SpoolWriter, acquireSpoolLock, ensureSpoolDir, spoolPaths } from './spool.js';
 import { MAX_MESSAGE_BYTES } from './spool-format.js';
 import type { CloseResult, LogLevel, LogShipper, LogShipperOptions, LogShipperStats, LogSink, Redactor } from './types.js';
 
@@ -36,6 +36,7 @@ interface OpenedSpool {
   releaseLock: () => void;
   readFd: number;
   reader: SpoolReader;
+  cursorFile: CursorFile;
   cursor: SpoolCursor;
   /** Lines between the cursor and `validEnd`, written by an earlier run. */
   pendingLines: number;
@@ -67,6 +68,7 @@ function openSpool(spoolDir: string, taskId: string, log: (line: string) => void
   ensureSpoolDir(spoolDir);
   const releaseLock = acquireSpoolLock(paths.lock, taskId);
   let readFd: number | null = null;
+  let cursorFile: CursorFile | null = null;
   try {
     // Create it private before anything is written; an old one from a wider umask is tightened.
     fs.closeSync(fs.openSync(paths.spool, 'a', 0o600));
@@ -74,7 +76,8 @@ function openSpool(spoolDir: string, taskId: string, log: (line: string) => void
     readFd = fs.openSync(paths.spool, 'r');
     const reader = new SpoolReader(readFd, readChunkBytes);
     const size = fs.fstatSync(readFd).size;
-    let cursor = readCursor(paths.cursor, log);
+    cursorFile = new CursorFile(paths.cursor);
+    let cursor = cursorFile.read(log);
     if (cursor.offset > size) {
       log(`log spool: the cursor of task ${taskId} points past the end of its spool; shipping the spool from the start`);
       cursor = { offset: 0, lastTimestamp: cursor.lastTimestamp, shippedLines: 0 };
@@ -85,9 +88,10 @@ function openSpool(spoolDir: string, taskId: string, log: (line: string) => void
         `log spool of task ${taskId}: ${size - scan.validEnd} bytes at its end are ${scan.status === 'corrupt' ? 'damaged' : 'cut off (the agent stopped mid-write)'} and are dropped`,
       );
     }
-    return { paths, releaseLock, readFd, reader, cursor, pendingLines: scan.lines, validEnd: scan.validEnd };
+    return { paths, releaseLock, readFd, reader, cursorFile, cursor, pendingLines: scan.lines, validEnd: scan.validEnd };
   } catch (err) {
     if (readFd !== null) fs.closeSync(readFd);
+    cursorFile?.close();
     releaseLock();
     throw err instanceof LogShipperError
       ? err
@@ -95,10 +99,14 @@ function openSpool(spoolDir: string, taskId: string, log: (line: string) => void
   }
 }
 
+function closeSpoolFiles(spool: OpenedSpool): void {
+  fs.closeSync(spool.readFd);
+  spool.cursorFile.close();
+}
+
 function removeSpoolFiles(paths: SpoolPaths): void {
   fs.rmSync(paths.spool, { force: true });
   fs.rmSync(paths.cursor, { force: true });
-  fs.rmSync(`${paths.cursor}.tmp`, { force: true });
 }
 
 /** Waits for `promise`, at most `timeoutMs` (Infinity: no limit). */
@@ -139,7 +147,7 @@ export function createLogShipper(opts: LogShipperOptions): LogShipper {
     fs.closeSync(writeFd);
     writeFd = fs.openSync(spool.paths.spool, 'a', 0o600);
   } catch (err) {
-    fs.closeSync(spool.readFd);
+    closeSpoolFiles(spool);
     spool.releaseLock();
     throw new LogShipperError(`cannot open the log spool of task ${opts.taskId} for writing: ${(err as Error).message}`);
   }
@@ -149,6 +157,7 @@ export function createLogShipper(opts: LogShipperOptions): LogShipper {
   const stdout: OutputStream = { decoder: new StringDecoder('utf8'), partial: '', partialSince: 0 };
   const stderr: OutputStream = { decoder: new StringDecoder('utf8'), partial: '', partialSince: 0 };
   let closing: Promise<CloseResult> | null = null;
+  let writerClosed = false;
   let diskFlushScheduled: NodeJS.Immediate | null = null;
   let droppedBytes = 0;
   let droppedSinceReport = { bytes: 0, lines: 0, error: '' };
@@ -159,7 +168,7 @@ export function createLogShipper(opts: LogShipperOptions): LogShipper {
     taskId: opts.taskId,
     workerId: opts.workerId,
     reader: spool.reader,
-    cursorPath: spool.paths.cursor,
+    cursorFile: spool.cursorFile,
     cursor: spool.cursor,
     sink: opts.sink,
     maxBatchBytes,
@@ -176,6 +185,7 @@ export function createLogShipper(opts: LogShipperOptions): LogShipper {
   };
 
   function flushToDisk(): void {
+    if (writerClosed) return;
     if (diskFlushScheduled) {
       clearImmediate(diskFlushScheduled);
       diskFlushScheduled = null;
@@ -207,13 +217,15 @@ export function createLogShipper(opts: LogShipperOptions): LogShipper {
     }
   }
 
+  /** Writes what is gathered; a backlog worth a full batch goes out without waiting for the tick. */
+  function flushToDiskAndShipFullBatches(): void {
+    flushToDisk();
+    if (writer.end - pump.cursor.offset >= maxBatchBytes) pump.kick();
+  }
+
   function afterAppend(): void {
-    if (writer.bufferedBytes >= DISK_FLUSH_BYTES) {
-      flushToDisk();
-      if (writer.end - pump.cursor.offset >= maxBatchBytes) pump.kick();
-    } else if (!diskFlushScheduled) {
-      diskFlushScheduled = setImmediate(flushToDisk);
-    }
+    if (writer.bufferedBytes >= DISK_FLUSH_BYTES) flushToDiskAndShipFullBatches();
+    else diskFlushScheduled ??= setImmediate(flushToDiskAndShipFullBatches);
   }
 
   /** Whole lines (ending in `\n`) through the console rules and redaction into the spool. */
@@ -308,13 +320,14 @@ export function createLogShipper(opts: LogShipperOptions): LogShipper {
       emitPartial(stream, true);
     }
     flushToDisk();
+    writerClosed = true;
     fs.closeSync(writeFd);
     pump.keepAlive = true;
     pump.kick();
     const outcome = await waitAtMost(pump.waitFor(writer.end, false), timeoutMs);
     pump.stop();
     const finish = (): void => {
-      fs.closeSync(spool.readFd);
+      closeSpoolFiles(spool);
       spool.releaseLock();
     };
     if (outcome === 'shipped') {
@@ -381,7 +394,7 @@ export async function resumeSpool(opts: ResumeSpoolOptions): Promise<CloseResult
     taskId: opts.taskId,
     workerId: opts.workerId,
     reader: spool.reader,
-    cursorPath: spool.paths.cursor,
+    cursorFile: spool.cursorFile,
     cursor: spool.cursor,
     sink: opts.sink,
     maxBatchBytes,
@@ -394,7 +407,7 @@ export async function resumeSpool(opts: ResumeSpoolOptions): Promise<CloseResult
   const outcome = await waitAtMost(pump.waitFor(spool.validEnd, false), opts.timeoutMs ?? Infinity);
   pump.stop();
   await pump.idle();
-  fs.closeSync(spool.readFd);
+  closeSpoolFiles(spool);
   if (outcome === 'shipped') removeSpoolFiles(spool.paths);
   spool.releaseLock();
   return { shipped: pump.shippedLines, pending: spool.pendingLines - pump.shippedLines };

@@ -21,7 +21,8 @@ function layout(specs: { level?: 'DEBUG' | 'INFO'; ts: number; text: string }[])
     offset = block.end;
     return block;
   });
-  return { blocks, text: (b: BlockRef) => texts.get(b.offset) ?? '' };
+  const text = (b: BlockRef) => texts.get(b.offset) ?? '';
+  return { blocks, text: { text, jsonBytes: (b: BlockRef) => Buffer.byteLength(JSON.stringify(text(b))) } };
 }
 
 const ctx = { taskId: 't1', workerId: 'w1', lastTimestamp: 0, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES };
