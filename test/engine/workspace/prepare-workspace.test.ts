@@ -48,6 +48,17 @@ async function headOf(dir: string): Promise<{ commit: string; branch: string }> 
   };
 }
 
+/** Command lines of live processes that contain `needle` (Linux /proc). */
+async function processesMentioning(needle: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(needle)) found.push(cmdline.split('\0').join(' '));
+  }
+  return found;
+}
+
 async function expectWorkspaceError(promise: Promise<unknown>): Promise<WorkspaceError> {
   const error = await promise.then(
     () => null,
@@ -249,10 +260,15 @@ describe('cancellation', () => {
       const controller = new AbortController();
       const started = Date.now();
       const pending = prepareWorkspace(request({ repository: `${server.url}/main.git` }), options({ signal: controller.signal }));
-      setTimeout(() => controller.abort(), 300);
+      setTimeout(() => controller.abort(), 500);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await processesMentioning(server.url)).not.toEqual([]);
       const error = await expectWorkspaceError(pending);
       expect(error.reason).toBe('cancelled');
       expect(Date.now() - started).toBeLessThan(4000);
+      // git and the helpers it forked (git-remote-http) are all gone.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await processesMentioning(server.url)).toEqual([]);
     } finally {
       await server.close();
     }
