@@ -78,7 +78,7 @@ export async function loadAgentConfig(options: LoadAgentConfigOptions = {}): Pro
   const merged = mergeLayers(layers);
   fillDerivedValues(merged.tree);
 
-  const result = agentConfigSchema({ homeDir, env }).safeParse(merged.tree);
+  const result = schemaFor(homeDir, env).safeParse(merged.tree);
   if (!result.success) throw configErrorFromIssues(result.error.issues, merged.origins, describe);
 
   const environmentVariables = [...new Set([...merged.origins.values()].flatMap((origin) => (origin.kind === 'env' ? [origin.variable] : [])))].sort();
@@ -88,6 +88,20 @@ export async function loadAgentConfig(options: LoadAgentConfigOptions = {}): Pro
     environmentVariables,
     warnings: dynamic.warnings,
   };
+}
+
+let cachedSchema: { homeDir: string; env: EnvMap; schema: ReturnType<typeof agentConfigSchema> } | null = null;
+
+/**
+ * Building the schema costs a few milliseconds; the daemon reloads with the same home and env
+ * object (process.env) every polling cycle. Paths read `env` when a value is parsed, so a cached
+ * schema still sees the variables as they are now.
+ */
+function schemaFor(homeDir: string, env: EnvMap): ReturnType<typeof agentConfigSchema> {
+  if (cachedSchema?.homeDir !== homeDir || cachedSchema.env !== env) {
+    cachedSchema = { homeDir, env, schema: agentConfigSchema({ homeDir, env }) };
+  }
+  return cachedSchema.schema;
 }
 
 function explicitConfigFile(configFile: string | undefined, env: EnvMap): { path: string; via: string } | null {
