@@ -12,6 +12,30 @@ export interface CacheKeyInput {
   extraPipInstallFlags: string[];
   /** Normalised requirement lines (order does not matter; they are sorted here). */
   requirements: string[];
+  /** pip settings from the environment that change what gets installed (see pipSettingsFromEnv). */
+  pipEnvironment?: Record<string, string>;
+}
+
+/** Environment variables through which pip picks indexes and versions without a flag. */
+const PIP_RESULT_VARIABLES = [
+  'PIP_INDEX_URL',
+  'PIP_EXTRA_INDEX_URL',
+  'PIP_FIND_LINKS',
+  'PIP_NO_INDEX',
+  'PIP_CONSTRAINT',
+  'PIP_PRE',
+  'PIP_ONLY_BINARY',
+  'PIP_NO_BINARY',
+];
+
+/** Pure: the pip-relevant variables of `env` (pip config files are not read; see docs). */
+export function pipSettingsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const name of PIP_RESULT_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') settings[name] = value;
+  }
+  return settings;
 }
 
 /**
@@ -33,6 +57,7 @@ export function computeCacheKey(input: CacheKeyInput): string {
     extraIndexUrls: [...new Set(input.extraIndexUrls.map((u) => u.trim()).filter(Boolean))].sort(),
     extraPipInstallFlags: input.extraPipInstallFlags,
     requirements: [...input.requirements].sort(),
+    pipEnvironment: Object.entries(input.pipEnvironment ?? {}).sort(([a], [b]) => a.localeCompare(b)),
   };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }

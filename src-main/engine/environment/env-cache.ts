@@ -81,7 +81,8 @@ async function readMarker<M>(markerPath: string): Promise<EntryMarker<M> | null>
 
 async function writeFileDurably(file: string, content: string): Promise<void> {
   const temp = `${file}.tmp-${process.pid}`;
-  const handle = await open(temp, 'w', 0o644);
+  // 0600: frozen lists may hold URLs with credentials the task's requirements contained.
+  const handle = await open(temp, 'w', 0o600);
   try {
     await handle.writeFile(content);
     await handle.sync();

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BuiltEnvironment } from './build-environment.js';
 import { buildEnvironment, pythonRuns } from './build-environment.js';
-import { computeCacheKey } from './cache-key.js';
+import { computeCacheKey, pipSettingsFromEnv } from './cache-key.js';
 import { useCacheEntry } from './env-cache.js';
 import { EnvironmentError, throwIfCancelled } from './errors.js';
 import type { BuildContext, EnvironmentBuilder } from './installers/builder.js';
@@ -31,7 +31,13 @@ export type {
 
 /** The environment every tool runs with: the caller's, minus settings that would break a venv build. */
 function toolEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const result: NodeJS.ProcessEnv = { ...env, PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1' };
+  const result: NodeJS.ProcessEnv = {
+    ...env,
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    PIP_NO_INPUT: '1',
+    // pip runs git for VCS requirements; credentials come only from GIT_ASKPASS, never a prompt.
+    GIT_TERMINAL_PROMPT: env.GIT_TERMINAL_PROMPT ?? '0',
+  };
   // PYTHONHOME points every interpreter at one prefix; PIP_USER makes pip refuse to install into
   // a venv; VIRTUAL_ENV is the agent's own venv, not the one being built.
   delete result.PYTHONHOME;
@@ -186,6 +192,7 @@ async function prepare(req: EnvironmentRequest, opts: EnvironmentOptions): Promi
     extraIndexUrls: opts.extraIndexUrls,
     extraPipInstallFlags: opts.extraPipInstallFlags,
     requirements: plan.keyLines,
+    pipEnvironment: pipSettingsFromEnv(env),
   });
   const original = resolved.originalRequirements;
 

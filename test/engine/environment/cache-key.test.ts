@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CacheKeyInput } from '../../../src-main/engine/environment/cache-key.js';
-import { computeCacheKey, isCacheKey } from '../../../src-main/engine/environment/cache-key.js';
+import { computeCacheKey, isCacheKey, pipSettingsFromEnv } from '../../../src-main/engine/environment/cache-key.js';
 
 const base: CacheKeyInput = {
   packageManager: 'pip',
@@ -35,9 +35,18 @@ describe('computeCacheKey', () => {
       { ...base, extraIndexUrls: ['https://a/simple'] },
       { ...base, extraPipInstallFlags: ['--pre'] },
       { ...base, requirements: ['numpy==1.26.1', 'tray-alpha==1.0'] },
+      { ...base, pipEnvironment: { PIP_INDEX_URL: 'https://mirror/simple' } },
     ];
     const keys = variants.map(computeCacheKey);
     expect(keys).not.toContain(key);
     expect(new Set(keys).size).toBe(variants.length);
+  });
+});
+
+describe('pipSettingsFromEnv', () => {
+  it('keeps only the pip variables that change what gets installed', () => {
+    expect(
+      pipSettingsFromEnv({ PIP_INDEX_URL: 'https://m/simple', PIP_NO_CACHE_DIR: '1', PIP_PRE: '', PATH: '/bin', PIP_CONSTRAINT: '/c.txt' }),
+    ).toEqual({ PIP_INDEX_URL: 'https://m/simple', PIP_CONSTRAINT: '/c.txt' });
   });
 });

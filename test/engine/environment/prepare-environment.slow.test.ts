@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnvironmentRequest } from '../../../src-main/engine/environment/index.js';
+import type { EnvironmentRequest, PreparedEnvironment } from '../../../src-main/engine/environment/index.js';
 import { EnvironmentError, prepareEnvironment } from '../../../src-main/engine/environment/index.js';
 import { writeLocalPythonProject } from '../../helpers/package-index.js';
 import type { PrepareFixture } from './prepare-fixture.js';
@@ -44,67 +44,63 @@ afterAll(async () => {
 });
 
 describe('prepareEnvironment (slow cases)', () => {
-  it('falls back to requirements.txt files (root first) and, with the cache off, builds a fresh venv removed on release', async () => {
-    // Poetry mode without pyproject.toml + poetry.lock behaves as pip mode.
-    const workingDir = path.join(repoDir, 'service');
-    await mkdir(workingDir, { recursive: true });
-    await writeFile(path.join(repoDir, 'requirements.txt'), 'tray-alpha==1.0\n');
-    await writeFile(path.join(workingDir, 'requirements.txt'), 'tray-gamma\n');
-    const env = await prepareEnvironment(taskRequest(null, { workingDir }), fx.options({ cache: null, packageManager: 'poetry' }));
-    try {
-      expect(env.cacheHit).toBe(false);
-      expect(env.venvDir.startsWith(path.join(fx.root, 'venvs') + path.sep)).toBe(true);
-      expect(env.frozenRequirements).toEqual(['tray-alpha==1.0', 'Tray_Gamma==0.3']);
-      expect(env.originalRequirements).toBe('tray-alpha==1.0\ntray-gamma');
+  describe('one cache with max_entries 1', () => {
+    const cacheDir = () => path.join(fx.root, 'lru-cache');
+    const cachedOptions = (overrides = {}) =>
+      fx.options({ cache: { dir: cacheDir(), maxEntries: 1, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 }, ...overrides });
+    let first: PreparedEnvironment;
+
+    it('falls back to the requirements.txt files from the repository root down to the working dir', async () => {
+      // Poetry mode without pyproject.toml + poetry.lock behaves as pip mode.
+      const workingDir = path.join(repoDir, 'service');
+      await mkdir(workingDir, { recursive: true });
+      await writeFile(path.join(repoDir, 'requirements.txt'), 'tray-alpha==1.0\n');
+      await writeFile(path.join(workingDir, 'requirements.txt'), 'tray-gamma\n');
+      first = await prepareEnvironment(taskRequest(null, { workingDir }), cachedOptions({ packageManager: 'poetry' }));
+      await first.release();
+      expect(first.cacheHit).toBe(false);
+      expect(first.frozenRequirements).toEqual(['tray-alpha==1.0', 'Tray_Gamma==0.3']);
+      expect(first.originalRequirements).toBe('tray-alpha==1.0\ntray-gamma');
       expect(fx.logs.join('\n')).toMatch(/Installing requirements from .*repo\/requirements.txt, .*service\/requirements.txt/);
       expect(fx.logs.join('\n')).toMatch(/Package manager poetry: no pyproject.toml with poetry.lock .*; using pip/);
-    } finally {
-      await env.release();
+      expect(await cacheKeysOn(cacheDir())).toEqual([first.cacheKey]);
+    });
+
+    it('discards an entry whose python no longer runs and rebuilds it', async () => {
+      // What a removed or upgraded base interpreter does to a venv.
+      await rm(first.pythonExecutable);
+      const requestsBefore = fx.index.requestCount();
+      const rebuilt = await prepareEnvironment(taskRequest(null, { workingDir: path.join(repoDir, 'service') }), cachedOptions());
+      await rebuilt.release();
+      expect(rebuilt.cacheHit).toBe(false);
+      expect(rebuilt.cacheKey).toBe(first.cacheKey);
+      expect(fx.index.requestCount()).toBeGreaterThan(requestsBefore);
+      expect(fx.logs.join('\n')).toMatch(/discarding broken entry .* \(its interpreter no longer runs\); rebuilding/);
+      expect(execFileSync(rebuilt.pythonExecutable, ['-c', 'import tray_alpha; print(tray_alpha.__version__)'], { encoding: 'utf8' }).trim()).toBe(
+        '1.0',
+      );
+    });
+
+    it('misses on a changed requirement and evicts the least recently used entry', async () => {
+      const changed = await prepareEnvironment(taskRequest('tray-alpha==2.0'), cachedOptions());
+      await changed.release();
+      expect(changed.cacheHit).toBe(false);
+      expect(changed.cacheKey).not.toBe(first.cacheKey);
+      expect(changed.frozenRequirements).toEqual(['tray-alpha==2.0']);
+      expect(await cacheKeysOn(cacheDir())).toEqual([changed.cacheKey]);
+      expect(fx.logs).toContain(`Environment cache: evicted ${first.cacheKey} (least recently used; max_entries is 1)`);
       await rm(path.join(repoDir, 'requirements.txt'));
-      await rm(workingDir, { recursive: true });
-    }
-    expect(existsSync(env.venvDir)).toBe(false);
-    expect(await readdir(path.join(fx.root, 'venvs'))).toEqual([]);
+      await rm(path.join(repoDir, 'service'), { recursive: true });
+    });
   });
 
-  it('misses on a changed requirement, evicts by max_entries, and rebuilds a corrupt entry', async () => {
-    const cacheDir = path.join(fx.root, 'lru-cache');
-    const opts = fx.options({ cache: { dir: cacheDir, maxEntries: 1, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 } });
-
-    const v1 = await prepareEnvironment(taskRequest('tray-alpha==1.0'), opts);
-    await v1.release();
-    const v2 = await prepareEnvironment(taskRequest('tray-alpha==2.0'), opts);
-    await v2.release();
-    expect(v2.cacheHit).toBe(false);
-    expect(v2.cacheKey).not.toBe(v1.cacheKey);
-    expect(v2.frozenRequirements).toEqual(['tray-alpha==2.0']);
-    expect(await cacheKeysOn(cacheDir)).toEqual([v2.cacheKey]);
-    expect(fx.logs).toContain(`Environment cache: evicted ${v1.cacheKey} (least recently used; max_entries is 1)`);
-
-    // Break the entry the way a removed base interpreter would: its python no longer runs.
-    await rm(v2.pythonExecutable);
-    const requestsBefore = fx.index.requestCount();
-    const rebuilt = await prepareEnvironment(taskRequest('tray-alpha==2.0'), opts);
-    await rebuilt.release();
-    expect(rebuilt.cacheHit).toBe(false);
-    expect(rebuilt.cacheKey).toBe(v2.cacheKey);
-    expect(fx.index.requestCount()).toBeGreaterThan(requestsBefore);
-    expect(fx.logs.join('\n')).toMatch(/discarding broken entry .* \(its interpreter no longer runs\); rebuilding/);
-    expect(execFileSync(rebuilt.pythonExecutable, ['-c', 'import tray_alpha; print(tray_alpha.__version__)'], { encoding: 'utf8' }).trim()).toBe('2.0');
-  });
-
-  it("fails with pip's message naming a requirement that cannot be found, and caches nothing", async () => {
-    const cacheDir = path.join(fx.root, 'fail-cache');
-    const error = await rejection(
-      prepareEnvironment(
-        taskRequest('tray-alpha==1.0\ntray-nonexistent==3.1'),
-        fx.options({ cache: { dir: cacheDir, maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 } }),
-      ),
-    );
+  it("fails with pip's message naming a requirement that cannot be found; with the cache off nothing is left in venvs_dir", async () => {
+    const error = await rejection(prepareEnvironment(taskRequest('tray-alpha==1.0\ntray-nonexistent==3.1'), fx.options({ cache: null })));
     expect(error.reason).toBe('failed installing requirements');
     expect(error.message).toMatch(/No matching distribution found for tray-nonexistent==3\.1/);
     expect(error.message).toMatch(/agent.package_manager.extra_index_url/);
-    expect(await cacheKeysOn(cacheDir)).toEqual([]);
+    expect(fx.logs.join('\n')).toMatch(/Creating virtual environment: .* -m venv .*venvs\/env-py3\.\d+-\w+\/env/);
+    expect(await readdir(path.join(fx.root, 'venvs'))).toEqual([]);
   });
 
   it('installs an editable local path (relative to the repo) and a pinned git requirement, without caching', async () => {
@@ -124,6 +120,7 @@ describe('prepareEnvironment (slow cases)', () => {
     );
     try {
       expect(env.cacheHit).toBe(false);
+      expect(env.venvDir.startsWith(path.join(fx.root, 'venvs') + path.sep)).toBe(true);
       expect(await cacheKeysOn(cacheDir)).toEqual([]);
       expect(fx.logs.join('\n')).toMatch(/not caching this environment: "-e \.\/libs\/localpkg" installs from a local path/);
       const versions = execFileSync(env.pythonExecutable, ['-c', 'import localpkg, gitpkg; print(localpkg.__version__, gitpkg.__version__)'], {
