@@ -7,6 +7,8 @@ import { CommanderError } from 'commander';
  */
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  // Commands report their exit code through process.exitCode; start each run from a clean slate.
+  process.exitCode = undefined;
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

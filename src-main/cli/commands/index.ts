@@ -3,6 +3,7 @@ import { registerVersionCommand } from './version.js';
 import { registerConfigCommand } from './config.js';
 import { registerTaskCommand } from './task.js';
 import { registerListCommand } from './list.js';
+import { registerExecuteCommand } from './execute.js';
 
 /** Every command module adds itself to the program through one registration function. */
 export type CommandRegistration = (program: Command) => void;
@@ -12,4 +13,5 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerConfigCommand,
   registerTaskCommand,
   registerListCommand,
+  registerExecuteCommand,
 ];

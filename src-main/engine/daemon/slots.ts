@@ -4,7 +4,7 @@
  */
 export interface TaskSlot {
   readonly workerId: string;
-  readonly gpuEnv: Record<string, string>;
+  readonly gpuEnv: Record<string, string | undefined>;
   /** Gives the slot back (GPUs free again). */
   release(): void;
 }
@@ -19,7 +19,7 @@ export interface SlotPolicy {
 }
 
 /** One task at a time as the daemon's own worker (clearml-agent's default mode). */
-export function singleSlotPolicy(workerId: string, gpuEnv: Record<string, string>, queueCount: number): SlotPolicy {
+export function singleSlotPolicy(workerId: string, gpuEnv: Record<string, string | undefined>, queueCount: number): SlotPolicy {
   return {
     description: `one task at a time as ${workerId}`,
     pullableQueueIndexes: (running) => (running > 0 ? [] : [...Array(queueCount).keys()]),
@@ -28,7 +28,7 @@ export function singleSlotPolicy(workerId: string, gpuEnv: Record<string, string
 }
 
 /** Services mode: up to `max` tasks at once (null = unlimited), each as worker `W:service:T`. */
-export function servicesSlotPolicy(workerId: string, gpuEnv: Record<string, string>, queueCount: number, max: number | null): SlotPolicy {
+export function servicesSlotPolicy(workerId: string, gpuEnv: Record<string, string | undefined>, queueCount: number, max: number | null): SlotPolicy {
   return {
     description: `services mode as ${workerId}, ${max === null ? 'unlimited' : `at most ${max}`} tasks at once`,
     pullableQueueIndexes: (running) => (max !== null && running >= max ? [] : [...Array(queueCount).keys()]),

@@ -1,5 +1,5 @@
-import type { HyperParamItem, TaskRecord } from './task-record.js';
-import { cliArgsSystemTag } from './task-record.js';
+import type { TaskRecord } from './task-record.js';
+import { cliArgsForTask } from '../api/index.js';
 
 /** How the task's entry point becomes a command line (reference §4.9). */
 export interface EntryCommand {
@@ -30,33 +30,6 @@ function splitArgs(text: string): string[] {
   return tokens;
 }
 
-/**
- * Arguments recorded on a task created without the SDK (system tag `tray-agent:cli-args`),
- * with any edits made to the `Args` section since. Options become `--name=value` so values
- * that start with a dash survive; flags `--name` when true; positionals last, by index.
- */
-export function cliArgsFromHyperParams(task: TaskRecord): string[] {
-  if (!task.system_tags?.includes(cliArgsSystemTag)) return [];
-  const section = task.hyperparams?.['Args'] ?? {};
-  const items = Object.values(section).filter((item): item is HyperParamItem & { name: string } => typeof item?.name === 'string');
-  const options: string[] = [];
-  const flags: string[] = [];
-  const positionals: Array<[number, string]> = [];
-  for (const item of items) {
-    const value = item.value ?? '';
-    if (item.type === 'cli-positional') {
-      const index = Number(item.name.replace(/^\D*/, ''));
-      positionals.push([Number.isFinite(index) ? index : positionals.length, value]);
-    } else if (item.type === 'cli-flag') {
-      if (value.toLowerCase() === 'true') flags.push(`--${item.name}`);
-    } else {
-      options.push(`--${item.name}=${value}`);
-    }
-  }
-  positionals.sort((a, b) => a[0] - b[0]);
-  return [...options, ...flags, ...positionals.map(([, v]) => v)];
-}
-
 function isShellBinary(binary: string): boolean {
   const base = binary.split('/').pop() ?? '';
   return base === 'bash' || base === 'sh' || base === 'zsh';
@@ -66,7 +39,9 @@ export function buildEntryCommand(input: EntryCommandInput): EntryCommand {
   const binary = input.task.script?.binary?.trim() || 'python';
   const entry = input.entryPoint.trim();
   if (!entry) throw new EntryPointError(`task ${input.task.id} has no entry point (script.entry_point is empty); set it to a script file or "-m module"`);
-  const extraArgs = cliArgsFromHyperParams(input.task);
+  // Tasks made without the SDK (tray-agent task create) get their recorded, possibly edited,
+  // arguments on the command line; with the SDK, Task.init injects them inside the process.
+  const extraArgs = cliArgsForTask(input.task as never) ?? [];
 
   if (isShellBinary(binary)) {
     const shell = input.shell || process.env['SHELL'] || '/bin/bash';

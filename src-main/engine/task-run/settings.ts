@@ -14,7 +14,7 @@ export interface TaskRunSettings {
   readonly environment: Omit<EnvironmentOptions, 'env' | 'log' | 'signal'>;
   /** The environment the agent runs with (config `environment {}` applied). */
   readonly baseEnv: Record<string, string | undefined>;
-  readonly gpuEnv: Record<string, string>;
+  readonly gpuEnv: Record<string, string | undefined>;
   readonly forceGitRootPythonPath: boolean;
   readonly enableTaskEnv: boolean;
   readonly suppressCarriageReturn: boolean;

@@ -11,7 +11,8 @@ export interface TaskEnvInput {
   readonly workingDir: string;
   readonly repoDir: string | null;
   readonly forceGitRootPythonPath: boolean;
-  readonly gpuEnv: Record<string, string>;
+  /** GPU variables for the task; undefined removes the variable (CUDA sees every device). */
+  readonly gpuEnv: Record<string, string | undefined>;
   /** Task `Environment` hyper-parameter section, exported when agent.enable_task_env is on. */
   readonly taskEnvironment?: Record<string, string>;
   readonly venvDir?: string | null;
@@ -41,8 +42,11 @@ export function buildTaskEnv(input: TaskEnvInput): Record<string, string> {
     CLEARML_WORKER_ID: input.workerId,
     CUDA_DEVICE_ORDER: 'PCI_BUS_ID',
     PYTHONUNBUFFERED: '1',
-    ...input.gpuEnv,
   });
+  for (const [key, value] of Object.entries(input.gpuEnv)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
   if (input.logLevel) {
     env['CLEARML_LOG_LEVEL'] = input.logLevel;
     env['TRAINS_LOG_LEVEL'] = input.logLevel;

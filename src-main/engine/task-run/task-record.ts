@@ -33,6 +33,3 @@ export interface TaskRecord {
   readonly container?: Record<string, string> | null;
   readonly execution?: { queue?: string | null; [key: string]: unknown } | null;
 }
-
-/** System tag marking a task created without the SDK: its `Args` go on the command line. */
-export const cliArgsSystemTag = 'tray-agent:cli-args';

@@ -35,6 +35,11 @@ export interface TaskRunApi {
   failed(taskId: string, change: StatusChange): Promise<void>;
   stopped(taskId: string, change: StatusChange): Promise<void>;
   ping(taskId: string): Promise<void>;
+  /**
+   * Tells the server this worker runs the task (status report with `task`): that makes the
+   * server treat `tasks.stop` as a request to us ("stopping") rather than stopping it itself.
+   */
+  reportWorkerRunning(workerId: string, taskId: string): Promise<void>;
   setRequirements(taskId: string, requirements: { org_pip?: string | null; pip: string }): Promise<void>;
   setScriptVersion(taskId: string, commit: string): Promise<void>;
   /** Read-modify-write of `runtime` (the server replaces it whole on edit). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideFinalStatus } from '../../../src-main/engine/task-run/final-status.js';
-import { buildEntryCommand, cliArgsFromHyperParams, EntryPointError } from '../../../src-main/engine/task-run/entry-command.js';
+import { buildEntryCommand, EntryPointError } from '../../../src-main/engine/task-run/entry-command.js';
 import { buildTaskEnv } from '../../../src-main/engine/task-run/task-env.js';
 import { stopReasonFromStatus } from '../../../src-main/engine/task-run/abort-watcher.js';
 import { CleanupStack } from '../../../src-main/engine/task-run/cleanup-stack.js';
@@ -51,17 +51,15 @@ describe('buildEntryCommand (reference §4.9)', () => {
   it('puts recorded CLI args (with edits) on the command line only for cli-args tasks', () => {
     const hyperparams = {
       Args: {
-        lr: { section: 'Args', name: 'lr', value: '-0.5', type: 'cli-option' },
-        verbose: { section: 'Args', name: 'verbose', value: 'true', type: 'cli-flag' },
-        quiet: { section: 'Args', name: 'quiet', value: 'false', type: 'cli-flag' },
-        positional_1: { section: 'Args', name: 'positional_1', value: 'b.csv', type: 'cli-positional' },
-        positional_0: { section: 'Args', name: 'positional_0', value: 'a.csv', type: 'cli-positional' },
+        _argv: { section: 'Args', name: '_argv', value: 'data.csv "two words"' },
+        lr: { section: 'Args', name: 'lr', value: '-0.5' },
+        verbose: { section: 'Args', name: 'verbose', value: '' },
       },
     };
     const sdkTask = { ...baseTask, hyperparams };
-    expect(cliArgsFromHyperParams(sdkTask)).toEqual([]);
+    expect(buildEntryCommand({ ...common, task: sdkTask, entryPoint: 'train.py' }).args).toEqual(['-u', 'train.py']);
     const cliTask = { ...sdkTask, system_tags: ['tray-agent:cli-args'] };
-    expect(buildEntryCommand({ ...common, task: cliTask, entryPoint: 'train.py' }).args).toEqual(['-u', 'train.py', '--lr=-0.5', '--verbose', 'a.csv', 'b.csv']);
+    expect(buildEntryCommand({ ...common, task: cliTask, entryPoint: 'train.py' }).args).toEqual(['-u', 'train.py', 'data.csv', 'two words', '--lr', '-0.5', '--verbose']);
   });
 });
 

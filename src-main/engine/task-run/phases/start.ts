@@ -25,6 +25,7 @@ export function startPhase(options: { requireQueue: boolean; reportStatus: boole
         statusReason: 'worker started execution',
         statusMessage: `Changed by Tray Agent ${ctx.workerId}`,
       });
+      await ctx.api.reportWorkerRunning(ctx.workerId, ctx.taskId).catch(() => undefined);
       ctx.log('INFO', `Running task id [${ctx.taskId}] "${task.name ?? ''}" on worker ${ctx.workerId}`);
     },
   };
