@@ -3,7 +3,9 @@
  * (`2020-02-24T15:05:35.426000+00:00`); clients parse that form, so we store and emit it.
  */
 export function isoDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000+00:00');
+  const text = new Date(ms).toISOString();
+  // `YYYY-MM-DDTHH:MM:SS.mmmZ` → `...mmm000+00:00`
+  return `${text.slice(0, -1)}000+00:00`;
 }
 
 /** Epoch ms of one of our ISO strings (or any Date-parsable text); NaN when unparsable. */

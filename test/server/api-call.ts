@@ -4,6 +4,10 @@
 import { request as httpRequest } from 'node:http';
 import type { TestServer } from '../helpers/embedded-server.js';
 
+/** A response object whose shape the test asserts; reads of any depth are allowed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary response JSON
+export type JsonRecord = Record<string, any>;
+
 export interface Envelope<D = Record<string, unknown>> {
   meta: {
     id: string;
@@ -24,11 +28,11 @@ export interface CallOptions {
   method?: string;
   headers?: Record<string, string>;
   /** sent as-is instead of JSON.stringify(body) */
-  rawBody?: string | Buffer;
+  rawBody?: string;
   query?: string;
 }
 
-export interface CallResult<D = Record<string, any>> {
+export interface CallResult<D = JsonRecord> {
   status: number;
   envelope: Envelope<D>;
   headers: Headers;
@@ -38,7 +42,7 @@ export function basicAuth(accessKey: string, secretKey: string): string {
   return `Basic ${Buffer.from(`${accessKey}:${secretKey}`).toString('base64')}`;
 }
 
-export async function rawCall<D = Record<string, any>>(
+export async function rawCall<D = JsonRecord>(
   baseUrl: string,
   endpoint: string,
   body: unknown = {},
@@ -60,9 +64,9 @@ export async function rawCall<D = Record<string, any>>(
 export interface Session {
   token: string;
   basic: string;
-  call<D = Record<string, any>>(endpoint: string, body?: unknown, options?: CallOptions): Promise<CallResult<D>>;
+  call<D = JsonRecord>(endpoint: string, body?: unknown, options?: CallOptions): Promise<CallResult<D>>;
   /** call that must succeed; returns `data` */
-  ok<D = Record<string, any>>(endpoint: string, body?: unknown, options?: CallOptions): Promise<D>;
+  ok<D = JsonRecord>(endpoint: string, body?: unknown, options?: CallOptions): Promise<D>;
 }
 
 export async function login(server: Pick<TestServer, 'url' | 'credentials'>): Promise<Session> {
@@ -92,8 +96,8 @@ export async function createTask(session: Session, fields: Record<string, unknow
   return data.id;
 }
 
-export async function getTask(session: Session, id: string, version?: string): Promise<Record<string, any>> {
-  const data = await session.ok<{ task: Record<string, any> }>('tasks.get_by_id', { task: id }, version ? { version } : {});
+export async function getTask(session: Session, id: string, version?: string): Promise<JsonRecord> {
+  const data = await session.ok<{ task: JsonRecord }>('tasks.get_by_id', { task: id }, version ? { version } : {});
   return data.task;
 }
 

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { basicAuth, login, rawCall } from './api-call.js';
+import { basicAuth, login, rawCall, type JsonRecord } from './api-call.js';
 
 let clock = Date.parse('2025-03-01T12:00:00Z');
 let server: TestServer;
@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function claimsOf(token: string): Record<string, any> {
+function claimsOf(token: string): JsonRecord {
   return JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8'));
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, getTask, login, type Session } from './api-call.js';
+import { createTask, getTask, login, type Session, type JsonRecord } from './api-call.js';
 
 let server: TestServer;
 let session: Session;
@@ -15,7 +15,7 @@ const jsonLines = (events: unknown[]) => events.map((event) => JSON.stringify(ev
 const batch = (events: unknown[], headers: Record<string, string> = {}) =>
   session.call('events.add_batch', undefined, { rawBody: jsonLines(events), headers: { 'content-type': 'application/json-lines', ...headers } });
 
-type LogResult = { events: Array<Record<string, any>>; returned: number; total: number };
+type LogResult = { events: Array<JsonRecord>; returned: number; total: number };
 
 describe('events', () => {
   it('add_batch stores log events as the agent sends them and fills defaults', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, login, type Session } from './api-call.js';
+import { createTask, login, type Session, type JsonRecord } from './api-call.js';
 
 let server: TestServer;
 let session: Session;
@@ -20,7 +20,7 @@ describe('queues.get_next_task long-poll', () => {
     const queue = await newQueue('lp-wake');
     const task = await createTask(session);
     const started = Date.now();
-    const waiting = session.ok<Record<string, any>>('queues.get_next_task', { queue, wait_ms: 600 });
+    const waiting = session.ok<JsonRecord>('queues.get_next_task', { queue, wait_ms: 600 });
     await new Promise((resolve) => setTimeout(resolve, 150));
     await session.ok('tasks.enqueue', { task, queue });
     const result = await waiting;
@@ -46,7 +46,7 @@ describe('queues.get_next_task long-poll', () => {
 
   it('hands each task to exactly one of many waiters, in arrival order', async () => {
     const queue = await newQueue('lp-many');
-    const waiters = Array.from({ length: 8 }, () => session.ok<Record<string, any>>('queues.get_next_task', { queue, wait_ms: 400 }));
+    const waiters = Array.from({ length: 8 }, () => session.ok<JsonRecord>('queues.get_next_task', { queue, wait_ms: 400 }));
     await new Promise((resolve) => setTimeout(resolve, 100));
     const tasks = [await createTask(session), await createTask(session), await createTask(session)];
     for (const task of tasks) await session.ok('queues.add_task', { queue, task });
@@ -71,7 +71,7 @@ describe('queues.get_next_task long-poll', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const task = await createTask(session);
     await session.ok('queues.add_task', { queue, task });
-    expect((await session.ok<Record<string, any>>('queues.get_next_task', { queue })).entry.task).toBe(task);
+    expect((await session.ok<JsonRecord>('queues.get_next_task', { queue })).entry.task).toBe(task);
   });
 
   it('closing the server releases waiters with an empty answer', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { login, nodeRequest, rawCall, type Envelope, type Session } from './api-call.js';
+import { login, nodeRequest, rawCall, type Envelope, type Session, type JsonRecord } from './api-call.js';
 
 let server: TestServer;
 let session: Session;
@@ -111,7 +111,7 @@ describe('wire protocol', () => {
     // dotted keys nest, repeated keys make a list
     const tags = await session.call('queues.update', {}, { query: `queue=${queueId}&tags=a&tags=b&metadata.k.key=k&metadata.k.value=v` });
     expect(tags.status).toBe(200);
-    const queue = (await session.ok<{ queue: Record<string, any> }>('queues.get_by_id', { queue: queueId })).queue;
+    const queue = (await session.ok<{ queue: JsonRecord }>('queues.get_by_id', { queue: queueId })).queue;
     expect(queue.tags).toEqual(['a', 'b']);
     expect(queue.metadata).toEqual({ k: { key: 'k', value: 'v' } });
     // auth.login?expiration_sec=N
@@ -173,10 +173,10 @@ describe('wire protocol', () => {
   });
 
   it('server.info and debug.ping need no credentials', async () => {
-    const info = await rawCall<Record<string, any>>(server.url, 'server.info');
+    const info = await rawCall<JsonRecord>(server.url, 'server.info');
     expect(info.status).toBe(200);
     expect(info.envelope.data).toMatchObject({ api_version: '2.31', version: '2.0.0', tray_agent: { long_poll_max_ms: 30000 } });
-    const ping = await rawCall<Record<string, any>>(server.url, 'debug.ping', { hello: 'x' });
+    const ping = await rawCall<JsonRecord>(server.url, 'debug.ping', { hello: 'x' });
     expect(ping.envelope.data).toEqual({ hello: 'x', msg: 'ClearML server' });
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, defaultQueueId, getTask, login, type Session } from './api-call.js';
+import { createTask, defaultQueueId, getTask, login, type Session, type JsonRecord } from './api-call.js';
 
 let server: TestServer;
 let session: Session;
@@ -24,7 +24,7 @@ describe('queues', () => {
   it('a fresh server has a default queue named default with the default system tag', async () => {
     const data = await session.ok<{ id: string; name: string }>('queues.get_default');
     expect(data.name).toBe('default');
-    const queue = (await session.ok<{ queue: Record<string, any> }>('queues.get_by_id', { queue: data.id })).queue;
+    const queue = (await session.ok<{ queue: JsonRecord }>('queues.get_by_id', { queue: data.id })).queue;
     expect(queue.system_tags).toEqual(['default']);
     expect(queue.id).toMatch(/^[0-9a-f]{32}$/);
   });
@@ -33,7 +33,7 @@ describe('queues', () => {
     await expectError('queues.create', { name: 'ab' }, 400, 800);
     const id = await newQueue('  gpu-queue ', { tags: ['t1'], system_tags: ['s1'], metadata: [{ key: 'k', type: 'str', value: 'v' }] });
     await expectError('queues.create', { name: 'gpu-queue' }, 400, 801);
-    const queue = (await session.ok<{ queue: Record<string, any> }>('queues.get_by_id', { queue: id })).queue;
+    const queue = (await session.ok<{ queue: JsonRecord }>('queues.get_by_id', { queue: id })).queue;
     expect(queue).toMatchObject({ name: 'gpu-queue', tags: ['t1'], system_tags: ['s1'], entries: [], metadata: { k: { key: 'k', type: 'str', value: 'v' } } });
     expect(queue.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
   });
@@ -77,15 +77,15 @@ describe('queues', () => {
     expect(await session.ok('queues.peek_task', { queue })).toEqual({ task: tasks[0] });
     expect(await session.ok('queues.get_num_entries', { queue })).toEqual({ num: 3 });
     expect((await getTask(session, tasks[0] as string)).execution.queue).toBe(queue);
-    const first = await session.ok<Record<string, any>>('queues.get_next_task', { queue, get_task_info: true });
+    const first = await session.ok<JsonRecord>('queues.get_next_task', { queue, get_task_info: true });
     expect(first.entry.task).toBe(tasks[0]);
     expect(first.entry.added).toMatch(/\+00:00$/);
     expect(first.task_info).toEqual({ company: expect.any(String), user: expect.any(String) });
     expect((await getTask(session, tasks[0] as string)).status).toBe('created');
     // 2.21 `task`: pop only when that task is at the head
     expect(await session.ok('queues.get_next_task', { queue, task: tasks[2] })).toEqual({});
-    expect((await session.ok<Record<string, any>>('queues.get_next_task', { queue, task: tasks[1] })).entry.task).toBe(tasks[1]);
-    expect((await session.ok<Record<string, any>>('queues.get_next_task', { queue })).entry.task).toBe(tasks[2]);
+    expect((await session.ok<JsonRecord>('queues.get_next_task', { queue, task: tasks[1] })).entry.task).toBe(tasks[1]);
+    expect((await session.ok<JsonRecord>('queues.get_next_task', { queue })).entry.task).toBe(tasks[2]);
     const empty = await session.call('queues.get_next_task', { queue });
     expect(empty.status).toBe(200);
     expect(empty.envelope.data).toEqual({});
@@ -97,7 +97,7 @@ describe('queues', () => {
     const task = await createTask(session);
     await session.ok('tasks.enqueue', { task, queue });
     await session.ok('tasks.stopped', { task, force: true });
-    expect((await session.ok<Record<string, any>>('queues.get_next_task', { queue })).entry.task).toBe(task);
+    expect((await session.ok<JsonRecord>('queues.get_next_task', { queue })).entry.task).toBe(task);
     expect((await getTask(session, task)).status).toBe('queued');
   });
 

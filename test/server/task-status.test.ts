@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, defaultQueueId, getTask, login, type Session } from './api-call.js';
+import { createTask, defaultQueueId, getTask, login, type Session, type JsonRecord } from './api-call.js';
 
 let clock = Date.parse('2025-06-01T00:00:00Z');
 let server: TestServer;
@@ -60,10 +60,10 @@ describe('status machine', () => {
 describe('status calls', () => {
   it('started stamps started once, reports fields, and accepts repeats (agents send it several times)', async () => {
     const id = await createTask(session);
-    const first = await session.ok<Record<string, any>>('tasks.started', { task: id, status_reason: 'pulled', status_message: 'pulled by agent', force: true });
+    const first = await session.ok<JsonRecord>('tasks.started', { task: id, status_reason: 'pulled', status_message: 'pulled by agent', force: true });
     expect(first).toMatchObject({ updated: 1, started: 1, fields: { status: 'in_progress', status_reason: 'pulled', status_message: 'pulled by agent' } });
     clock += 1000;
-    const again = await session.ok<Record<string, any>>('tasks.started', { task: id, force: true });
+    const again = await session.ok<JsonRecord>('tasks.started', { task: id, force: true });
     expect(again.started).toBe(0);
     const task = await getTask(session, id);
     expect(task.started).toBe(first.fields.started);
@@ -74,7 +74,7 @@ describe('status calls', () => {
   it('completed with publish ends published; stopped and completed stamp completed', async () => {
     const id = await createTask(session);
     await session.ok('tasks.started', { task: id });
-    const data = await session.ok<Record<string, any>>('tasks.completed', { task: id, publish: true });
+    const data = await session.ok<JsonRecord>('tasks.completed', { task: id, publish: true });
     expect(data.published).toBe(1);
     const task = await getTask(session, id);
     expect(task.status).toBe('published');
@@ -83,14 +83,14 @@ describe('status calls', () => {
 
   it('enqueue: created → queued with execution.queue; to the default queue without one; queue_name auto-creates', async () => {
     const id = await createTask(session, { system_tags: ['development'] });
-    const data = await session.ok<Record<string, any>>('tasks.enqueue', { task: id });
+    const data = await session.ok<JsonRecord>('tasks.enqueue', { task: id });
     const queue = await defaultQueueId(session);
     expect(data).toMatchObject({ queued: 1, updated: 1, fields: { status: 'queued', 'execution.queue': queue } });
     const task = await getTask(session, id);
     expect(task.system_tags).toEqual([]);
     expect(task.execution.queue).toBe(queue);
     // re-enqueue into another queue moves it
-    const moved = await session.ok<Record<string, any>>('tasks.enqueue', { task: id, queue_name: 'auto-made', verify_watched_queue: true });
+    const moved = await session.ok<JsonRecord>('tasks.enqueue', { task: id, queue_name: 'auto-made', verify_watched_queue: true });
     expect(moved.queue_watched).toBe(false);
     const autoQueue = (await session.ok<{ queues: Array<{ id: string; entries: Array<{ task: string }> }> }>('queues.get_all', { name: '^auto-made$' })).queues[0];
     expect(autoQueue?.entries.map((e) => e.task)).toEqual([id]);
@@ -110,12 +110,12 @@ describe('status calls', () => {
     const failed = await createTask(session);
     await session.ok('tasks.failed', { task: failed, force: true });
     await session.ok('tasks.enqueue', { task: failed });
-    const data = await session.ok<Record<string, any>>('tasks.dequeue', { task: failed });
+    const data = await session.ok<JsonRecord>('tasks.dequeue', { task: failed });
     expect(data).toMatchObject({ dequeued: 1, updated: 1, fields: { status: 'failed' } });
     expect((await getTask(session, failed)).execution.queue).toBeUndefined();
     const id = await createTask(session);
     await session.ok('tasks.enqueue', { task: id });
-    const toRunning = await session.ok<Record<string, any>>('tasks.dequeue', { task: id, new_status: 'in_progress' });
+    const toRunning = await session.ok<JsonRecord>('tasks.dequeue', { task: id, new_status: 'in_progress' });
     expect(toRunning).toMatchObject({ dequeued: 1, updated: 1, fields: { status: 'in_progress' } });
     expect(await session.ok('tasks.dequeue', { task: 'f'.repeat(32) })).toEqual({ dequeued: 1, updated: 0 });
     const created = await createTask(session);
@@ -125,7 +125,7 @@ describe('status calls', () => {
   it('stop: queued → dequeued and stopped; running with a live worker → "stopping"; otherwise stopped at once', async () => {
     const queued = await createTask(session);
     await session.ok('tasks.enqueue', { task: queued });
-    const stoppedQueued = await session.ok<Record<string, any>>('tasks.stop', { task: queued });
+    const stoppedQueued = await session.ok<JsonRecord>('tasks.stop', { task: queued });
     expect(stoppedQueued.fields).toMatchObject({ status: 'stopped', status_message: 'Stopped by Tray Agent' });
     const queue = await defaultQueueId(session);
     const entries = (await session.ok<{ queue: { entries: Array<{ task: string }> } }>('queues.get_by_id', { queue })).queue.entries;
@@ -134,7 +134,7 @@ describe('status calls', () => {
     const running = await createTask(session);
     await session.ok('tasks.started', { task: running, force: true });
     await session.ok('workers.status_report', { worker: 'host:0', timestamp: clock, task: running });
-    const cooperative = await session.ok<Record<string, any>>('tasks.stop', { task: running, status_reason: 'user abort' });
+    const cooperative = await session.ok<JsonRecord>('tasks.stop', { task: running, status_reason: 'user abort' });
     expect(cooperative.fields).toMatchObject({ status: 'in_progress', status_message: 'stopping', status_reason: 'user abort' });
     expect((await getTask(session, running)).status).toBe('in_progress');
     // the agent then reports the stop
@@ -146,14 +146,14 @@ describe('status calls', () => {
     await session.ok('tasks.started', { task: stale, force: true });
     await session.ok('workers.status_report', { worker: 'host:0', timestamp: clock, task: stale });
     clock += 601_000;
-    const immediate = await session.ok<Record<string, any>>('tasks.stop', { task: stale });
+    const immediate = await session.ok<JsonRecord>('tasks.stop', { task: stale });
     expect(immediate.fields.status).toBe('stopped');
 
     // never reported by a worker, or a local development run → immediate
     const local = await createTask(session, { system_tags: ['development'] });
     await session.ok('tasks.started', { task: local, force: true });
     await session.ok('workers.status_report', { worker: 'host:0', timestamp: clock, task: local });
-    expect((await session.ok<Record<string, any>>('tasks.stop', { task: local })).fields.status).toBe('stopped');
+    expect((await session.ok<JsonRecord>('tasks.stop', { task: local })).fields.status).toBe('stopped');
 
     const created = await createTask(session);
     const illegal = await session.call('tasks.stop', { task: created });
@@ -164,7 +164,7 @@ describe('status calls', () => {
     const queued = await createTask(session);
     await session.ok('tasks.enqueue', { task: queued });
     const created = await createTask(session);
-    const data = await session.ok<Record<string, any>>('tasks.stop_many', { ids: [queued, created, 'f'.repeat(32)] });
+    const data = await session.ok<JsonRecord>('tasks.stop_many', { ids: [queued, created, 'f'.repeat(32)] });
     expect(data.succeeded.map((item: { id: string }) => item.id)).toEqual([queued]);
     expect(data.failed).toEqual([
       { id: created, error: { codes: [400, 110], msg: expect.any(String), data: {} } },
@@ -177,7 +177,7 @@ describe('status calls', () => {
     await session.ok('tasks.enqueue', { task: id });
     await session.ok('events.add', { type: 'log', task: id, msg: 'hello' });
     await session.ok('workers.status_report', { worker: 'host:1', timestamp: clock, task: id });
-    const data = await session.ok<Record<string, any>>('tasks.reset', { task: id });
+    const data = await session.ok<JsonRecord>('tasks.reset', { task: id });
     expect(data).toMatchObject({ updated: 1, dequeued: { removed: 1 }, fields: { status: 'created' } });
     const task = await getTask(session, id);
     expect(task.status).toBe('created');
@@ -185,12 +185,12 @@ describe('status calls', () => {
     expect(task.last_worker).toBeUndefined();
     expect(task.execution.queue).toBeUndefined();
     expect(task.script).toEqual({ repository: 'r', entry_point: 'a.py' });
-    expect((await session.ok<Record<string, any>>('events.get_task_log', { task: id })).total).toBe(0);
+    expect((await session.ok<JsonRecord>('events.get_task_log', { task: id })).total).toBe(0);
     await session.ok('tasks.reset', { task: id, clear_all: true });
     expect((await getTask(session, id)).script).toBeUndefined();
     await session.ok('tasks.completed', { task: id, force: true, publish: true });
     const refused = await session.call('tasks.reset', { task: id });
     expect([refused.status, refused.envelope.meta.result_subcode]).toEqual([400, 110]);
-    expect((await session.ok<Record<string, any>>('tasks.reset', { task: id, force: true })).fields.status).toBe('created');
+    expect((await session.ok<JsonRecord>('tasks.reset', { task: id, force: true })).fields.status).toBe('created');
   });
 });

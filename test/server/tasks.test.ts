@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, getTask, login, type Session } from './api-call.js';
+import { createTask, getTask, login, type Session, type JsonRecord } from './api-call.js';
 
 let clock = Date.parse('2025-05-01T08:00:00Z');
 let server: TestServer;
@@ -120,7 +120,7 @@ describe('tasks: create, read, list', () => {
 describe('tasks: edit, update, clone, delete, requirements, ping', () => {
   it('edit needs created unless force; merges script/execution, replaces runtime/container/hyperparams', async () => {
     const id = await createTask(session, { script, runtime: { a: 1, b: 2 }, container: { image: 'x:1', arguments: '-a' } });
-    const edit = await session.ok<{ updated: number; fields: Record<string, any> }>('tasks.edit', {
+    const edit = await session.ok<{ updated: number; fields: JsonRecord }>('tasks.edit', {
       task: id,
       script: { version_num: 'abc123' },
       runtime: { c: 3 },
@@ -200,7 +200,7 @@ describe('tasks: edit, update, clone, delete, requirements, ping', () => {
     });
     await session.ok('tasks.enqueue', { task: id });
     await expectError('tasks.delete', { task: id }, 400, 123);
-    const data = await session.ok<Record<string, any>>('tasks.delete', { task: id, force: true });
+    const data = await session.ok<JsonRecord>('tasks.delete', { task: id, force: true });
     expect(data).toMatchObject({ deleted: true, events: { deleted: 1 } });
     await expectError('tasks.get_by_id', { task: id }, 400, 101);
     const queue = (await session.ok<{ id: string }>('queues.get_default')).id;

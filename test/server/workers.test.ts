@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, defaultQueueId, getTask, login, type Session } from './api-call.js';
+import { createTask, defaultQueueId, getTask, login, type Session, type JsonRecord } from './api-call.js';
 
 let clock = Date.parse('2025-07-01T00:00:00Z');
 let server: TestServer;
@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-type WorkerView = Record<string, any>;
+type WorkerView = JsonRecord;
 async function workers(body: Record<string, unknown> = {}): Promise<WorkerView[]> {
   return (await session.ok<{ workers: WorkerView[] }>('workers.get_all', body)).workers;
 }

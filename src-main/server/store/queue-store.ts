@@ -32,6 +32,7 @@ export class QueueStore {
       all: db.prepare<[], { doc: string }>('SELECT doc FROM queues ORDER BY rowid'),
       insert: db.prepare('INSERT INTO queues (id, name, doc) VALUES (?, ?, ?)'),
       update: db.prepare('UPDATE queues SET name = ?, doc = ? WHERE id = ?'),
+      setLastUpdate: db.prepare("UPDATE queues SET doc = json_set(doc, '$.last_update', ?) WHERE id = ?"),
       delete: db.prepare('DELETE FROM queues WHERE id = ?'),
       entries: db.prepare<[string], QueueEntryRow>('SELECT * FROM queue_entries WHERE queue_id = ? ORDER BY seq'),
       head: db.prepare<[string], QueueEntryRow>('SELECT * FROM queue_entries WHERE queue_id = ? ORDER BY seq LIMIT 1'),
@@ -66,6 +67,11 @@ export class QueueStore {
 
   save(doc: QueueDoc): void {
     this.statements.update.run(doc.name, JSON.stringify(doc), doc.id);
+  }
+
+  /** Stamps last_update in place (every push and pop does this; no document round trip). */
+  setLastUpdate(id: string, isoDate: string): void {
+    this.statements.setLastUpdate.run(isoDate, id);
   }
 
   delete(id: string): void {

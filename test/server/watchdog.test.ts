@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
+import { createTask, getTask, login, type Session } from './api-call.js';
+
+let clock = Date.parse('2025-08-01T00:00:00Z');
+let server: TestServer;
+let session: Session;
+
+beforeAll(async () => {
+  server = await startTestServer({ now: () => clock, watchdogIntervalMs: 25 });
+  session = await login(server);
+});
+afterAll(() => server.close());
+
+async function until(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('non-responsive task watchdog', () => {
+  it('stops in_progress tasks silent for over 2 h, on its own schedule, and spares live ones', async () => {
+    const silent = await createTask(session);
+    const pinged = await createTask(session);
+    const queued = await createTask(session);
+    await session.ok('tasks.started', { task: silent, force: true });
+    await session.ok('tasks.started', { task: pinged, force: true });
+    await session.ok('tasks.enqueue', { task: queued });
+    clock += 7000_000;
+    await session.ok('tasks.ping', { task: pinged });
+    clock += 201_000;
+    await until(async () => (await getTask(session, silent)).status === 'stopped');
+    const stopped = await getTask(session, silent);
+    expect(stopped.status_reason).toBe('Forced stop (non-responsive)');
+    expect(stopped.status_message).toBe('Forced stop (non-responsive)');
+    expect((await getTask(session, pinged)).status).toBe('in_progress');
+    expect((await getTask(session, queued)).status).toBe('queued');
+  });
+
+  it('runMaintenance runs one pass on demand and returns what it stopped', async () => {
+    const task = await createTask(session);
+    await session.ok('tasks.started', { task, force: true });
+    clock += 7201_000;
+    const stopped = server.server.runMaintenance();
+    // the interval pass may have caught it first; either way it is stopped now
+    expect(stopped.length === 0 || stopped.includes(task)).toBe(true);
+    expect((await getTask(session, task)).status).toBe('stopped');
+  });
+});
