@@ -141,11 +141,9 @@ export function createLogShipper(opts: LogShipperOptions): LogShipper {
   const spool = openSpool(opts.spoolDir, opts.taskId, log, maxBatchBytes);
   let writeFd: number;
   try {
-    writeFd = fs.openSync(spool.paths.spool, 'r+');
+    writeFd = fs.openSync(spool.paths.spool, 'a', 0o600);
     // A half-written block from a crash would hide everything appended after it.
     if (fs.fstatSync(writeFd).size > spool.validEnd) fs.ftruncateSync(writeFd, spool.validEnd);
-    fs.closeSync(writeFd);
-    writeFd = fs.openSync(spool.paths.spool, 'a', 0o600);
   } catch (err) {
     closeSpoolFiles(spool);
     spool.releaseLock();

@@ -275,6 +275,35 @@ describe('close timeout and resuming a spool', () => {
     expect(listSpooledTasks(spoolDir)).toEqual([TASK]);
   });
 
+  it('drops a block cut off by a crash, says so, and appends after the last whole block', async () => {
+    const spoolDir = tempDir();
+    const first = shipper(createRecordingSink({ failFirst: 1_000_000 }), { spoolDir });
+    first.writeStdout('whole line\n');
+    await first.close({ timeoutMs: 30 });
+    await sleep(20);
+    fs.appendFileSync(join(spoolDir, `${TASK}.spool`), '\x1eD1764324000000 500 3\nhalf of a blo');
+    const sink = createRecordingSink();
+    const logs: string[] = [];
+    const second = shipper(sink, { spoolDir, log: (l) => logs.push(l) });
+    second.writeStdout('new line\n');
+    expect(await second.close()).toEqual({ shipped: 2, pending: 0 });
+    expect(sink.lines()).toEqual(['whole line', 'new line']);
+    expect(logs.join('\n')).toMatch(/bytes at its end are cut off \(the agent stopped mid-write\) and are dropped/);
+  });
+
+  it('ignores output written after close() and says so once', async () => {
+    const sink = createRecordingSink();
+    const logs: string[] = [];
+    const s = shipper(sink, { log: (l) => logs.push(l) });
+    s.writeStdout('before\n');
+    await s.close();
+    s.writeStdout('after\n');
+    s.writeStderr('after\n');
+    s.agentLine('INFO', 'after');
+    expect(sink.lines()).toEqual(['before']);
+    expect(logs.filter((l) => l.includes('after close()'))).toHaveLength(1);
+  });
+
   it('a new shipper for the same task ships the old spool first, then the new output', async () => {
     const spoolDir = tempDir();
     const first = shipper(createRecordingSink({ failFirst: 1_000_000 }), { spoolDir });
