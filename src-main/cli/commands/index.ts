@@ -4,6 +4,7 @@ import { registerConfigCommand } from './config.js';
 import { registerTaskCommand } from './task.js';
 import { registerListCommand } from './list.js';
 import { registerExecuteCommand } from './execute.js';
+import { registerServerCommand } from './server.js';
 
 /** Every command module adds itself to the program through one registration function. */
 export type CommandRegistration = (program: Command) => void;
@@ -14,4 +15,5 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerTaskCommand,
   registerListCommand,
   registerExecuteCommand,
+  registerServerCommand,
 ];

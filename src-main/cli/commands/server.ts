@@ -1,0 +1,186 @@
+import { writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CommanderError, type Command } from 'commander';
+import {
+  DEFAULT_SERVER_HOST,
+  DEFAULT_SERVER_PORT,
+  startEmbeddedServer,
+  type ApiCredentials,
+} from '../../server/index.js';
+
+/** Bad flags: exit code 2, like commander's own usage errors. */
+class ServerUsageError extends Error {
+  override name = 'ServerUsageError';
+}
+
+export interface ServerFlags {
+  host: string;
+  port: number;
+  dataDir: string;
+  initConf: boolean;
+}
+
+interface RawServerOptions {
+  host?: string;
+  port?: string;
+  dataDir?: string;
+  initConf?: boolean;
+}
+
+export function defaultServerDataDir(home: string = homedir()): string {
+  return join(home, '.tray-agent', 'server');
+}
+
+function expandHome(path: string, home: string): string {
+  return path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
+}
+
+/** Checks the flags; every problem names the flag, the value and what to give instead. */
+export function parseServerFlags(raw: RawServerOptions, home: string = homedir()): ServerFlags {
+  const host = (raw.host ?? DEFAULT_SERVER_HOST).trim();
+  if (!host || /\s|\//.test(host)) {
+    throw new ServerUsageError(`--host "${raw.host}" is not a host name or address; give e.g. 127.0.0.1`);
+  }
+  const portText = (raw.port ?? String(DEFAULT_SERVER_PORT)).trim();
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || !Number.isInteger(port) || port > 65535) {
+    throw new ServerUsageError(`--port "${raw.port}" is not a port number; give an integer from 1 to 65535 (0 picks a free one)`);
+  }
+  const dataDirText = raw.dataDir?.trim();
+  if (raw.dataDir !== undefined && !dataDirText) throw new ServerUsageError('--data-dir is empty; give a folder path');
+  const dataDir = resolve(expandHome(dataDirText ?? defaultServerDataDir(home), home));
+  return { host, port, dataDir, initConf: raw.initConf === true };
+}
+
+/** The URL clients use: a wildcard bind address is reached through loopback. */
+export function clientUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+/** The `api { ... }` section of clearml.conf for this server and key pair. */
+export function renderApiSection(url: string, credentials: ApiCredentials): string {
+  return [
+    'api {',
+    '    # tray-agent embedded server: the REST API only (no web UI, no file server), so all',
+    '    # three point at it; change web_server/files_server if you run those elsewhere.',
+    `    api_server: ${url}`,
+    `    web_server: ${url}`,
+    `    files_server: ${url}`,
+    '    credentials {',
+    `        "access_key" = "${credentials.accessKey}"`,
+    `        "secret_key" = "${credentials.secretKey}"`,
+    '    }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Writes `text` to `path` (mode 0600) only when no file is there; true when it wrote. */
+export function writeConfIfMissing(path: string, text: string): boolean {
+  try {
+    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new Error(`cannot write ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export interface ServerCommandIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  home: string;
+  /** clearml.conf to create with --init-conf */
+  confPath: string;
+  /** resolves when the server should stop (SIGINT/SIGTERM in the real command) */
+  untilStopped: Promise<void>;
+}
+
+/** Runs the server in the foreground until `io.untilStopped` resolves, then closes it. */
+export async function runServerCommand(flags: ServerFlags, io: ServerCommandIo): Promise<void> {
+  const server = await startEmbeddedServer({
+    host: flags.host,
+    port: flags.port,
+    dataDir: flags.dataDir,
+    log: (line) => io.err(`${line}\n`),
+  });
+  try {
+    const url = clientUrl(flags.host, server.port);
+    io.out(`tray-agent server: ClearML API on ${url} (data in ${flags.dataDir})\n`);
+    if (server.createdCredentials) {
+      io.out(
+        '\nFirst start: API credentials were created. The secret is not stored and will not be shown\n' +
+          'again; put this section in clearml.conf (or run with --init-conf):\n\n' +
+          renderApiSection(url, server.createdCredentials) +
+          '\n',
+      );
+    }
+    if (flags.initConf) {
+      const credentials = server.createdCredentials ?? server.createCredentials();
+      if (writeConfIfMissing(io.confPath, renderApiSection(url, credentials))) {
+        io.out(`wrote ${io.confPath} (mode 0600) with the api section for this server\n`);
+      } else {
+        io.out(`${io.confPath} already exists; left it unchanged (add the api section above by hand)\n`);
+      }
+    }
+    io.out('press Ctrl+C to stop\n');
+    await io.untilStopped;
+    io.out('tray-agent server: stopping\n');
+  } finally {
+    await server.close();
+  }
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolveStop) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolveStop();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** `tray-agent server`: the embedded ClearML-compatible API server, in the foreground. */
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('run the embedded ClearML-compatible API server in the foreground (Ctrl+C stops it)')
+    .option('--host <address>', `address to listen on (default ${DEFAULT_SERVER_HOST})`)
+    .option('--port <number>', `port to listen on (default ${DEFAULT_SERVER_PORT}; 0 picks a free one)`)
+    .option('--data-dir <path>', `where queues, tasks, logs and credentials live (default ${defaultServerDataDir('~')})`)
+    .option('--init-conf', 'write ~/clearml.conf (or the --config-file path, mode 0600) for this server if none exists; never overwrites')
+    .exitOverride((error: CommanderError) => {
+      if (error.exitCode === 0) throw error;
+      throw new CommanderError(2, error.code, error.message);
+    })
+    .action(async (options: RawServerOptions, command: Command) => {
+      const home = homedir();
+      let flags: ServerFlags;
+      try {
+        flags = parseServerFlags(options, home);
+      } catch (error) {
+        process.stderr.write(`tray-agent server: ${(error as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const globalConfig = command.optsWithGlobals()['configFile'];
+      const confPath = typeof globalConfig === 'string' ? resolve(globalConfig) : join(home, 'clearml.conf');
+      try {
+        await runServerCommand(flags, {
+          out: (text) => process.stdout.write(text),
+          err: (text) => process.stderr.write(text),
+          home,
+          confPath,
+          untilStopped: untilSignal(),
+        });
+      } catch (error) {
+        process.stderr.write(`tray-agent server: ${(error as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
