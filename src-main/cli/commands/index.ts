@@ -4,6 +4,7 @@ import { registerConfigCommand } from './config.js';
 import { registerTaskCommand } from './task.js';
 import { registerListCommand } from './list.js';
 import { registerExecuteCommand } from './execute.js';
+import { registerDaemonCommand } from './daemon.js';
 import { registerServerCommand } from './server.js';
 
 /** Every command module adds itself to the program through one registration function. */

@@ -15,6 +15,11 @@ export interface ServerCapabilities {
   longPollMaxMs: number | null;
   /** True when the server is our embedded one (it sent the `tray_agent` claim). */
   trayAgentExtensions: boolean;
+  /**
+   * Our server's `queues.get_next_task` also takes `queues` (ids in priority order): it pops
+   * from the first non-empty one and long-polls all of them at once.
+   */
+  multiQueueNextTask: boolean;
 }
 
 export interface TokenInfo {
@@ -35,7 +40,7 @@ const claimsSchema = z.looseObject({
   api_version: versionClaim.nullish(),
   server_version: versionClaim.nullish(),
   feature_set: z.string().nullish(),
-  tray_agent: z.looseObject({ long_poll_max_ms: z.number().nonnegative().nullish() }).nullish(),
+  tray_agent: z.looseObject({ long_poll_max_ms: z.number().nonnegative().nullish(), multi_queue_next_task: z.boolean().nullish() }).nullish(),
 });
 
 export class TokenDecodeError extends Error {
@@ -62,6 +67,7 @@ export function decodeServerToken(token: string): TokenInfo {
       featureSet: claims.feature_set ?? 'basic',
       longPollMaxMs: typeof longPoll === 'number' && longPoll > 0 ? longPoll : null,
       trayAgentExtensions: claims.tray_agent != null,
+      multiQueueNextTask: claims.tray_agent?.multi_queue_next_task === true,
     },
     expiresAtMs: typeof claims.exp === 'number' ? claims.exp * 1000 : null,
     issuedAtMs: typeof claims.iat === 'number' ? claims.iat * 1000 : null,

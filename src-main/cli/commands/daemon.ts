@@ -1,0 +1,219 @@
+import { hostname } from 'node:os';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { Command, Option } from 'commander';
+import { loadAgentConfig } from '../../engine/config/index.js';
+import { createApiClient } from '../../engine/api/index.js';
+import { apiClientOptionsFromConfig } from '../../engine/api/from-config.js';
+import { GpuSpecError, DynamicGpuSpecError } from '../../engine/gpu/index.js';
+import { ScheduleSpecError, decideActive } from '../../engine/schedule/index.js';
+import { formWorkerId, workerName } from '../../engine/worker-identity/index.js';
+import { startDaemon, validateDaemonFlags, DaemonSetupError, type DaemonFlags } from '../../engine/daemon/start-daemon.js';
+import { createDaemonApi } from '../../engine/daemon/api-adapter.js';
+import { drainSignal, listLocalWorkers, pickDaemonsToStop, signalLocalDaemons, stopSignal } from '../../engine/daemon/local-control.js';
+import { commandAction, UsageError, usageErrorsExitWith2 } from './task.js';
+
+interface DaemonCliFlags {
+  queue?: string[];
+  orderFairness?: boolean;
+  pollingInterval?: string;
+  foreground?: boolean;
+  detached?: boolean;
+  docker?: string[] | boolean;
+  servicesMode?: string | boolean;
+  createQueue?: boolean;
+  childReportTags?: string[];
+  stop?: string[] | boolean;
+  drain?: boolean;
+  dynamicGpus?: boolean;
+  uptime?: string[];
+  downtime?: string[];
+  status?: boolean;
+  gpus?: string;
+  cpuOnly?: boolean;
+  gitUser?: string;
+  gitPass?: string;
+  logLevel?: string;
+  useOwnerToken?: boolean;
+}
+
+function toDaemonFlags(flags: DaemonCliFlags, configFile: string | undefined): DaemonFlags {
+  let servicesMode: number | null | false = false;
+  if (flags.servicesMode === true) servicesMode = null;
+  else if (typeof flags.servicesMode === 'string') {
+    const n = Number(flags.servicesMode);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--services-mode "${flags.servicesMode}": expected a whole number ≥ 1, or no value for unlimited`);
+    servicesMode = n;
+  }
+  let pollingIntervalSec: number | undefined;
+  if (flags.pollingInterval !== undefined) {
+    pollingIntervalSec = Number(flags.pollingInterval);
+    if (!Number.isFinite(pollingIntervalSec)) throw new UsageError(`--polling-interval "${flags.pollingInterval}": expected a number of seconds`);
+  }
+  return {
+    queues: flags.queue ?? [],
+    createQueue: flags.createQueue,
+    orderFairness: flags.orderFairness,
+    pollingIntervalSec,
+    gpus: flags.gpus ?? null,
+    cpuOnly: flags.cpuOnly,
+    dynamicGpus: flags.dynamicGpus,
+    servicesMode,
+    uptime: flags.uptime ?? null,
+    downtime: flags.downtime ?? null,
+    configFile,
+    childReportTags: flags.childReportTags,
+  };
+}
+
+/** Bad flag values become usage errors (exit 2) naming the flag. */
+function asUsageError(error: unknown): never {
+  if (error instanceof GpuSpecError || error instanceof DynamicGpuSpecError || error instanceof ScheduleSpecError || error instanceof DaemonSetupError) {
+    throw new UsageError(error.message);
+  }
+  throw error;
+}
+
+function timestamped(level: string, text: string): string {
+  return `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${text}\n`;
+}
+
+export function registerDaemonCommand(program: Command): void {
+  const command = program
+    .command('daemon')
+    .description('register as a worker, pull tasks from queues and run them (as clearml-agent daemon)')
+    .option('--queue <queues...>', 'queue names or ids, highest priority first (default: the server default queue); with --dynamic-gpus NAME=GPUS')
+    .option('--order-fairness', 'round-robin over the queues instead of strict priority')
+    .option('--polling-interval <seconds>', 'pause between pulls when the server has no long-poll (default 5, minimum 0.1)')
+    .option('--foreground', 'also print every task\'s output to this terminal')
+    .option('-d, --detached', 'run in the background; pid file and log file under ~/.tray-agent/')
+    .addOption(new Option('--docker [image...]', 'Docker mode (not available in this version)'))
+    .option('--services-mode [max]', 'run each task in the background as its own worker W:service:T (at most MAX at once)')
+    .option('--create-queue', 'create queues that do not exist')
+    .option('--child-report-tags <tags...>', 'tags for worker status reports')
+    .option('--stop [workerIds...]', 'stop the local daemon started with the same flags (or these worker ids)')
+    .option('--drain', 'with --stop: finish running tasks, pull nothing new, then exit')
+    .option('--dynamic-gpus', 'share --gpus between several tasks, per-queue GPU counts (--queue dual=2 half=0.5)')
+    .option('--uptime <entries...>', 'pull only inside these windows, e.g. "17-20 SUN-TUE" "20 SAT"')
+    .option('--downtime <entries...>', 'do not pull inside these windows')
+    .option('--status', 'print whether this worker would pull now, per queue, and why; then exit')
+    .option('--gpus <spec>', 'GPUs: 0 | 0,1 | 0-3 | all | 0:1 (MIG)')
+    .option('--cpu-only', 'no GPU for the tasks')
+    .addOption(new Option('--git-user <user>').hideHelp())
+    .addOption(new Option('--git-pass <pass>').hideHelp())
+    .option('--log-level <level>', 'DEBUG, INFO, WARNING, ERROR')
+    .option('--use-owner-token', 'run tasks with their owner\'s token (enterprise servers only)')
+    .action(
+      commandAction('daemon', async (flags: DaemonCliFlags, cmd: Command) => {
+        const configFile = cmd.optsWithGlobals().configFile as string | undefined;
+        if (flags.docker !== undefined) throw new UsageError('--docker: Docker mode is not available in this version of Tray Agent; run without --docker (venv mode)');
+        if (flags.drain && flags.stop === undefined) throw new UsageError(`--drain goes with --stop (or send ${drainSignal} to the daemon)`);
+        if (flags.gitUser || flags.gitPass) process.stderr.write('tray-agent daemon: --git-user/--git-pass are ignored (as in clearml-agent); set agent.git_user/git_pass or CLEARML_AGENT_GIT_USER/PASS\n');
+        const daemonFlags = toDaemonFlags(flags, configFile);
+        if (flags.stop !== undefined) return stopLocalDaemon(daemonFlags, Array.isArray(flags.stop) ? flags.stop : [], flags.drain ?? false);
+        if (flags.status) return printStatus(daemonFlags);
+        if (flags.detached) return startDetached();
+        return runDaemon(daemonFlags, flags);
+      }),
+    );
+  usageErrorsExitWith2(command);
+}
+
+async function runDaemon(flags: DaemonFlags, cli: DaemonCliFlags): Promise<void> {
+  const debug = (cli.logLevel ?? '').toUpperCase() === 'DEBUG';
+  const log = (level: string, text: string): void => {
+    if (level === 'debug' && !debug) return;
+    process.stdout.write(timestamped(level, text));
+  };
+  let handle;
+  try {
+    handle = await startDaemon({ flags, log, echoTaskOutput: cli.foreground ? (text) => process.stdout.write(text) : undefined });
+  } catch (error) {
+    asUsageError(error);
+  }
+  let interrupts = 0;
+  const onStop = (): void => {
+    interrupts++;
+    if (interrupts > 1) {
+      log('warn', 'Second interrupt: exiting without waiting (running tasks are reaped on next start)');
+      process.exit(130);
+    }
+    handle.stop();
+  };
+  const onDrain = (): void => handle.drain();
+  process.on(stopSignal, onStop);
+  process.on('SIGINT', onStop);
+  process.on(drainSignal, onDrain);
+  try {
+    await handle.done;
+  } finally {
+    process.off(stopSignal, onStop);
+    process.off('SIGINT', onStop);
+    process.off(drainSignal, onDrain);
+  }
+}
+
+/** Re-runs this command line without --detached as a background process with its own log file. */
+async function startDetached(): Promise<void> {
+  const stateDir = (await loadAgentConfig({})).config.agent.stateDir;
+  const logDir = join(stateDir, 'logs');
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  const logFile = join(logDir, `daemon-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  const fd = openSync(logFile, 'a', 0o600);
+  const args = process.argv.slice(1).filter((a) => a !== '--detached' && a !== '-d');
+  const child = spawn(process.execPath, [...process.execArgv, ...args], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
+  child.unref();
+  process.stdout.write(`Tray Agent daemon running in the background (pid ${child.pid})\n  log file: ${logFile}\n  pid files: ${join(stateDir, 'workers')}\n  stop it with the same flags plus --stop (add --drain to let running tasks finish)\n`);
+}
+
+async function stopLocalDaemon(flags: DaemonFlags, explicitIds: string[], drain: boolean): Promise<void> {
+  const { config } = await loadAgentConfig({ configFile: flags.configFile });
+  const env = process.env;
+  let expectedId: string | null = null;
+  try {
+    const validated = validateDaemonFlags(flags, config, env);
+    expectedId = formWorkerId({ hostname: hostname(), workerId: config.agent.workerId, workerName: config.agent.workerName, gpus: validated.selection, cpuOnly: flags.cpuOnly ?? false, slot: 0, env });
+  } catch (error) {
+    asUsageError(error);
+  }
+  const live = await listLocalWorkers(config.agent.stateDir);
+  const targets = pickDaemonsToStop(live, { explicitIds, expectedId, namePrefix: workerName({ hostname: hostname(), workerName: config.agent.workerName, env }) });
+  if (targets.length === 0) {
+    process.stderr.write(`tray-agent daemon --stop: no running local daemon matches ${explicitIds.length ? explicitIds.join(', ') : (expectedId ?? 'these flags')} (running: ${live.map((e) => e.workerId).join(', ') || 'none'})\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const waitMs = (config.agent.abortGraceSec + 20) * 1000;
+  for (const outcome of await signalLocalDaemons(targets, { drain, waitMs })) {
+    const verb = outcome.result === 'draining' ? 'is draining (finishes running tasks, then exits)' : outcome.result === 'killed' ? 'did not exit in time and was killed' : 'stopped';
+    process.stdout.write(`Daemon ${outcome.workerId} (pid ${outcome.pid}) ${verb}\n`);
+  }
+}
+
+async function printStatus(flags: DaemonFlags): Promise<void> {
+  const { config } = await loadAgentConfig({ configFile: flags.configFile });
+  let validated;
+  try {
+    validated = validateDaemonFlags(flags, config, process.env);
+  } catch (error) {
+    asUsageError(error);
+  }
+  const client = createApiClient(apiClientOptionsFromConfig(config, { maxRetries: 2 }));
+  await client.login();
+  const api = createDaemonApi(client);
+  const queues = flags.queues.length > 0 ? await api.resolveQueues(validated.dynamicSpecs ? validated.dynamicSpecs.map((s) => s.queue) : flags.queues, { create: false }) : [await api.defaultQueue()];
+  const workerId = formWorkerId({ hostname: hostname(), workerId: config.agent.workerId, workerName: config.agent.workerName, gpus: validated.selection, cpuOnly: flags.cpuOnly ?? false, slot: 0, env: process.env });
+  const tags = await api.queueTags(queues.map((q) => q.id));
+  const force = await api.runtimeForce(workerId);
+  const now = new Date();
+  process.stdout.write(`Worker ${workerId} at ${now.toString()}\n`);
+  process.stdout.write(`  uptime: ${validated.uptime ? JSON.stringify(flags.uptime ?? config.agent.uptime) : 'not set'}; downtime: ${validated.downtime ? JSON.stringify(flags.downtime ?? config.agent.downtime) : 'not set'}\n`);
+  process.stdout.write(`  runtime property force: ${force === 'unsupported' ? 'not supported by this server' : force ? `${force.value}${force.expiresAt ? ` until ${new Date(force.expiresAt).toISOString()}` : ''}` : 'not set'}\n`);
+  for (const queue of queues) {
+    const decision = decideActive({ queueTags: tags.get(queue.id) ?? [], runtimeForce: force === 'unsupported' ? null : force, uptime: validated.uptime, downtime: validated.downtime, now });
+    process.stdout.write(`  queue ${queue.name}: ${decision.active ? 'ACTIVE' : 'PAUSED'} — ${decision.reason}${decision.warnings.length ? ` (${decision.warnings.join('; ')})` : ''}\n`);
+  }
+  const local = await listLocalWorkers(config.agent.stateDir);
+  process.stdout.write(`  local daemons: ${local.map((e) => `${e.workerId} (pid ${e.pid})`).join(', ') || 'none'}\n`);
+}
