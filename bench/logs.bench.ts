@@ -51,12 +51,12 @@ function peakRssSampler(): { stop(): number } {
   };
 }
 
-async function shipThrough(name: string, sink: LogSink, check: ArrivalCheck, spoolDir: string) {
+async function shipThrough(taskId: string, sink: LogSink, check: ArrivalCheck, spoolDir: string) {
   if (global.gc) global.gc();
   const rssBefore = process.memoryUsage.rss();
   const sampler = peakRssSampler();
   const shipper = createLogShipper({
-    taskId: `bench${name}`,
+    taskId,
     workerId: 'bench:gpu0',
     spoolDir,
     sink,
@@ -104,7 +104,7 @@ async function main() {
   const results: Record<string, unknown> = { lines: LINES };
   try {
     const memoryCheck = new ArrivalCheck();
-    const memory = await shipThrough('memory', { addBatch: async (events) => memoryCheck.accept(events) }, memoryCheck, join(root, 'spool'));
+    const memory = await shipThrough('bench-memory', { addBatch: async (events) => memoryCheck.accept(events) }, memoryCheck, join(root, 'spool'));
     console.log(
       `in-memory sink: ${memory.linesPerSec.toLocaleString('en')} lines/s (${memory.elapsedMs} ms; ${memory.linesPerCpuSec.toLocaleString('en')} lines per CPU-s), ` +
         `${memory.lost} lost, ${memory.events} events, peak buffered ${memory.peakBufferedMiB} MiB, RSS ${memory.rssBeforeMiB} → ${memory.peakRssMiB} MiB`,
@@ -134,13 +134,13 @@ async function main() {
         // What the API client's events.addBatch does on the wire, minus its retries (the shipper retries).
         const httpSink: LogSink = {
           async addBatch(events) {
-            const body = events.map((e) => JSON.stringify({ ...e, task: taskId })).join('\n');
+            const body = events.map((e) => JSON.stringify(e)).join('\n');
             const data = await call('events.add_batch', body, 'application/json-lines');
             if (data.added !== events.length) throw new Error(`events.add_batch stored ${String(data.added)} of ${events.length}`);
             serverCheck.accept(events);
           },
         };
-        const http = await shipThrough('http', httpSink, serverCheck, join(root, 'spool'));
+        const http = await shipThrough(taskId, httpSink, serverCheck, join(root, 'spool'));
         const stored = (await call('events.get_task_log', JSON.stringify({ task: taskId, batch_size: 1 }))) as { total: number };
         console.log(
           `embedded server (HTTP): ${http.linesPerSec.toLocaleString('en')} lines/s (${http.elapsedMs} ms; ${http.linesPerCpuSec.toLocaleString('en')} lines per CPU-s), ` +

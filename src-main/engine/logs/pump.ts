@@ -22,6 +22,8 @@ export interface SpoolPumpOptions {
   spoolEnd: () => number;
   /** Called before each read, so data gathered in memory reaches the file first. */
   beforeRead?: () => void;
+  /** Called when a batch goes in flight (memory accounting). */
+  onBatchInFlight?: () => void;
 }
 
 /** Why a wait for shipping ended. */
@@ -127,6 +129,7 @@ export class SpoolPump {
         maxBatchBytes: this.opts.maxBatchBytes,
       });
       this.inFlightBytes = batch.bytes;
+      this.opts.onBatchInFlight?.();
       const delivered = await this.deliver(batch);
       this.inFlightBytes = 0;
       if (!delivered) return;

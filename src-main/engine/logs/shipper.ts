@@ -174,6 +174,7 @@ export function createLogShipper(opts: LogShipperOptions): LogShipper {
     log,
     spoolEnd: () => writer.end,
     beforeRead: () => flushToDisk(),
+    onBatchInFlight: () => notePeak(),
   });
 
   const bufferedBytes = (): number => writer.bufferedBytes + stdout.partial.length + stderr.partial.length + pump.inFlightBytes;
