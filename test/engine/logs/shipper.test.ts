@@ -42,6 +42,13 @@ function shipper(sink: RecordingSink, overrides: Partial<LogShipperOptions> = {}
 
 const numbered = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `line ${String(from + i).padStart(7, '0')}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
 
 function expectStrictlyIncreasingTimestamps(sink: RecordingSink): void {
   const ts = sink.events.map((e) => e.timestamp);
@@ -91,7 +98,7 @@ describe('createLogShipper', () => {
     s.writeStdout(numbered(30_000, 31_000).join('\n') + '\n');
     expect(await s.close()).toEqual({ shipped: 31_000, pending: 0 });
     expect(sink.lines()).toEqual(numbered(0, 31_000));
-    expect(sink.failures).toBeGreaterThan(1);
+    expect(sink.failures).toBeGreaterThan(0);
     expectStrictlyIncreasingTimestamps(sink);
   });
 
@@ -163,7 +170,8 @@ describe('createLogShipper', () => {
     s.writeStdout('api secret clearml-sec');
     s.writeStdout('ret-key in use\n');
     s.writeStdout('cloning https://alice:ghp_git');
-    await sleep(80); // the partial line waits past the flush interval
+    // The unfinished line goes out once it waited a flush interval (its unsafe tail stays behind).
+    await until(() => s.stats().spooledLines === 2);
     s.writeStdout('TOKEN123@github.com/org/repo.git\n');
     s.writeStderr('wandb: key=wandb-k3y-value lang=C.UTF-8\n');
     s.writeStdout('pip install git+https://bob:pa55w0rd@git.example.com/x.git\n');
