@@ -16,5 +16,6 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerTaskCommand,
   registerListCommand,
   registerExecuteCommand,
+  registerDaemonCommand,
   registerServerCommand,
 ];

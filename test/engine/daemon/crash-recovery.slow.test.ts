@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '../../helpers/embedded-server.js';
+import { writeAgentConfig } from '../../helpers/agent-config.js';
+import { spawnCli } from '../../helpers/cli-process.js';
+import { createApiClient, type ApiClient } from '../../../src-main/engine/api/index.js';
+
+let server: TestServer;
+let root: string;
+let client: ApiClient;
+let configFile: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'tray-agent-crash-'));
+  server = await startTestServer();
+  client = createApiClient({ apiServer: server.url, credentials: server.credentials });
+  configFile = await writeAgentConfig(join(root, 'agent'), server);
+});
+
+afterAll(async () => {
+  await server?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+}
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('daemon crash recovery (real processes)', () => {
+  it('kill -9 of the daemon mid-task, then a restart reaps the orphaned task process and marks the task failed', async () => {
+    await client.queues.create({ name: 'crash-q' });
+    const pidFile = join(root, 'task.pid');
+    const script = `import os, time\nopen(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\nprint("working", flush=True)\ntime.sleep(120)\n`;
+    const { id: taskId } = await client.tasks.create({ name: 'crash test', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script } } as never);
+    await client.tasks.enqueue({ task: taskId, queueName: 'crash-q' });
+    const env = { CLEARML_WORKER_ID: 'crash-worker', HOME: root };
+    const first = spawnCli(['--config-file', configFile, 'daemon', '--queue', 'crash-q', '--polling-interval', '0.2'], { env });
+    await until(async () => {
+      try {
+        return Number(await readFile(pidFile, 'utf8')) > 0;
+      } catch {
+        return false;
+      }
+    }, 60_000, `the task process to start (daemon output: ${first.output()})`);
+    const taskPid = Number(await readFile(pidFile, 'utf8'));
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    expect(alive(taskPid)).toBe(true); // the task survived its daemon: an orphan
+
+    const second = spawnCli(['--config-file', configFile, 'daemon', '--queue', 'crash-q', '--polling-interval', '0.2'], { env });
+    try {
+      await until(() => !alive(taskPid), 30_000, `the orphan to be reaped (daemon output: ${second.output()})`);
+      await until(async () => (await client.tasks.getById(taskId)).status === 'failed', 15_000, 'the task to be marked failed');
+      const task = await client.tasks.getById(taskId);
+      expect(task.status_reason).toMatch(/agent crashed while running it/);
+    } finally {
+      second.kill('SIGTERM');
+      await new Promise((r) => second.once('exit', r));
+    }
+  });
+});
