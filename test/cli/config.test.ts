@@ -2,13 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src-main/cli/main.js';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { runCliCaptured } from '../helpers/run-cli-captured.js';
 
 const API_SECRET = 'SK-cli-secret-value-1234';
 const GIT_TOKEN = 'ghp_cli_token_5678';
@@ -29,28 +23,7 @@ afterEach(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
-/** One `tray-agent` command line in-process, stdout/stderr captured. */
-async function cli(...args: string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
-  try {
-    const code = await runCli(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.exitCode = undefined;
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = runCliCaptured;
 
 function writeConf(name: string, text: string): string {
   const path = join(home, name);
