@@ -1,12 +1,16 @@
 // Embedded server under agent-like load: 50 pollers on one queue (25 long-polling with
 // wait_ms, 25 polling plainly and pausing 20 ms when the queue is empty) while 8 clients
-// enqueue 10,000 tasks. Measures enqueue throughput and get_next_task latency as clients see
-// them, and checks every task was handed out exactly once.
-// The server runs in a child process (as `tray-agent server` would), so client and server do
-// not share one event loop. Prints human lines, then one JSON line with the figures.
+// enqueue 10,000 tasks. Measures enqueue throughput and latency, get_next_task latency, and
+// the hand-off time (enqueue sent → a poller holds the task); checks every task was handed
+// out exactly once.
+// For scale it first measures the machine's HTTP floor: a bare node:http server answering a
+// fixed envelope, driven by the same client at the same concurrency.
+// Servers run in a child process (as `tray-agent server` does), so client and server do not
+// share an event loop. Prints human lines, then one JSON line with the figures.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,18 +25,39 @@ const PLAIN_POLL_PAUSE_MS = 20;
 
 interface ChildInfo {
   url: string;
-  accessKey: string;
-  secretKey: string;
+  accessKey?: string;
+  secretKey?: string;
 }
 
-async function serveInThisProcess(dataDir: string): Promise<void> {
-  const { startEmbeddedServer } = await import('../src-main/server/index.js');
-  const server = await startEmbeddedServer({ dataDir, port: 0 });
-  const credentials = server.createdCredentials;
-  if (!credentials) throw new Error('fresh data dir without credentials');
-  process.stdout.write(`${JSON.stringify({ url: server.url, ...credentials })}\n`);
+/** Child mode: `--serve DIR` runs the embedded server, `--serve-bare` the HTTP floor. */
+async function serveInThisProcess(mode: 'embedded' | 'bare', dataDir: string): Promise<void> {
+  const wallStart = performance.now();
+  let close: () => Promise<void>;
+  if (mode === 'embedded') {
+    const { startEmbeddedServer } = await import('../src-main/server/index.js');
+    const server = await startEmbeddedServer({ dataDir, port: 0 });
+    if (!server.createdCredentials) throw new Error('fresh data dir without credentials');
+    process.stdout.write(`${JSON.stringify({ url: server.url, ...server.createdCredentials })}\n`);
+    close = () => server.close();
+  } else {
+    const body = JSON.stringify({ meta: { id: '0'.repeat(32), result_code: 200, result_subcode: 0, result_msg: 'OK' }, data: {} });
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`);
+    close = () => new Promise((resolve) => server.close(() => resolve()));
+  }
   process.once('SIGTERM', () => {
-    void server.close().then(() => process.exit(0));
+    const cpu = process.cpuUsage();
+    const wall = performance.now() - wallStart;
+    process.stderr.write(`  (${mode} server process: ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU over ${wall.toFixed(0)} ms)\n`);
+    setTimeout(() => process.exit(0), 3000).unref();
+    void close().then(() => process.exit(0));
   });
 }
 
@@ -72,21 +97,17 @@ async function mustPost(url: string, endpoint: string, auth: string, body: unkno
   return result.data;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
 function summary(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number) : 0);
   const round = (n: number) => Math.round(n * 100) / 100;
-  return { count: sorted.length, p50_ms: round(percentile(sorted, 50)), p99_ms: round(percentile(sorted, 99)), max_ms: round(sorted.at(-1) ?? 0) };
+  return { count: sorted.length, p50_ms: round(at(50)), p99_ms: round(at(99)), max_ms: round(sorted.at(-1) ?? 0) };
 }
 
-async function startChild(dataDir: string): Promise<{ info: ChildInfo; stop(): Promise<void> }> {
+async function startChild(args: string[]): Promise<{ info: ChildInfo; stop(): Promise<void> }> {
   // SERVER_BENCH_CPU_PROF=DIR writes a V8 CPU profile of the server process there.
   const profile = process.env.SERVER_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', dataDir], {
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });
@@ -104,9 +125,34 @@ async function startChild(dataDir: string): Promise<{ info: ChildInfo; stop(): P
   };
 }
 
-async function runBench(): Promise<void> {
+/** The same client at the same concurrency against a server that does nothing. */
+async function measureHttpFloor() {
+  const { info, stop } = await startChild(['--serve-bare']);
+  try {
+    const latencies: number[] = [];
+    let sent = 0;
+    const total = TASKS * 2;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: POLLERS + ENQUEUERS }, async () => {
+        while (sent < total) {
+          sent++;
+          const callStarted = performance.now();
+          await mustPost(info.url, 'queues.get_next_task', '', { queue: 'x' });
+          latencies.push(performance.now() - callStarted);
+        }
+      }),
+    );
+    const perSec = Math.round(total / ((performance.now() - started) / 1000));
+    return { requests_per_sec: perSec, latency: summary(latencies) };
+  } finally {
+    await stop();
+  }
+}
+
+async function measureEmbeddedServer() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tray-agent-server-bench-'));
-  const { info, stop } = await startChild(dataDir);
+  const { info, stop } = await startChild(['--serve', dataDir]);
   try {
     const basic = `Basic ${Buffer.from(`${info.accessKey}:${info.secretKey}`).toString('base64')}`;
     const token = (await mustPost(info.url, 'auth.login', basic, {})).token as string;
@@ -120,31 +166,39 @@ async function runBench(): Promise<void> {
       Array.from({ length: CREATORS }, async () => {
         while (next < TASKS) {
           const index = next++;
-          taskIds[index] = (await mustPost(info.url, 'tasks.create', auth, { name: `bench task ${index}`, type: 'training', script: { repository: 'https://example.com/r.git', entry_point: 'train.py' } })).id as string;
+          const created = await mustPost(info.url, 'tasks.create', auth, {
+            name: `bench task ${index}`,
+            type: 'training',
+            script: { repository: 'https://example.com/r.git', entry_point: 'train.py' },
+          });
+          taskIds[index] = created.id as string;
         }
       }),
     );
 
+    const enqueueSentAt = new Map<string, number>();
     const handed = new Map<string, number>();
+    const handoff: number[] = [];
     const plainLatencies: number[] = [];
-    const longPollHitLatencies: number[] = [];
+    const longPollLatencies: number[] = [];
     const enqueueLatencies: number[] = [];
-    let enqueuingDone = false;
 
     const poller = async (longPoll: boolean) => {
-      for (;;) {
-        if (enqueuingDone && handed.size >= TASKS) return;
+      while (handed.size < TASKS) {
         const started = performance.now();
         const data = await mustPost(info.url, 'queues.get_next_task', auth, longPoll ? { queue, wait_ms: LONG_POLL_WAIT_MS } : { queue });
-        const elapsed = performance.now() - started;
+        const received = performance.now();
         if (data.entry) {
-          handed.set(data.entry.task, (handed.get(data.entry.task) ?? 0) + 1);
-          (longPoll ? longPollHitLatencies : plainLatencies).push(elapsed);
-        } else {
-          if (!longPoll) {
-            plainLatencies.push(elapsed);
-            await new Promise((resolve) => setTimeout(resolve, PLAIN_POLL_PAUSE_MS));
-          }
+          const task = data.entry.task;
+          handed.set(task, (handed.get(task) ?? 0) + 1);
+          handoff.push(received - (enqueueSentAt.get(task) ?? received));
+          // A long-poll that found its task at once measures service time; one that waited
+          // measures the wait, which the hand-off figure already covers.
+          if (!longPoll) plainLatencies.push(received - started);
+          else if ((enqueueSentAt.get(task) ?? received) <= started) longPollLatencies.push(received - started);
+        } else if (!longPoll) {
+          plainLatencies.push(received - started);
+          await new Promise((resolve) => setTimeout(resolve, PLAIN_POLL_PAUSE_MS));
         }
       }
     };
@@ -158,52 +212,54 @@ async function runBench(): Promise<void> {
         while (cursor < TASKS) {
           const task = taskIds[cursor++] as string;
           const started = performance.now();
+          enqueueSentAt.set(task, started);
           await mustPost(info.url, 'tasks.enqueue', auth, { task, queue });
           enqueueLatencies.push(performance.now() - started);
         }
       }),
     );
     const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
-    enqueuingDone = true;
     await Promise.all(pollers);
     const drainSeconds = (performance.now() - enqueueStarted) / 1000;
-
-    const duplicates = [...handed.values()].filter((count) => count > 1).length;
-    const missing = taskIds.filter((id) => !handed.has(id)).length;
-    const enqueuePerSec = Math.round(TASKS / enqueueSeconds);
-    const plain = summary(plainLatencies);
-    const longPoll = summary(longPollHitLatencies);
-    const enqueue = summary(enqueueLatencies);
-    console.log(`enqueue: ${enqueuePerSec}/s (${TASKS} in ${enqueueSeconds.toFixed(2)} s), latency p50 ${enqueue.p50_ms} ms, p99 ${enqueue.p99_ms} ms`);
-    console.log(`get_next_task plain: ${plain.count} calls, p50 ${plain.p50_ms} ms, p99 ${plain.p99_ms} ms, max ${plain.max_ms} ms`);
-    console.log(`get_next_task long-poll (calls that got a task): ${longPoll.count}, p50 ${longPoll.p50_ms} ms, p99 ${longPoll.p99_ms} ms`);
-    console.log(`handed out ${handed.size}/${TASKS}, duplicates ${duplicates}, missing ${missing}, all drained in ${drainSeconds.toFixed(2)} s`);
-    console.log(
-      JSON.stringify({
-        tasks: TASKS,
-        pollers: POLLERS,
-        enqueuers: ENQUEUERS,
-        enqueue_per_sec: enqueuePerSec,
-        enqueue_latency: enqueue,
-        get_next_task_plain: plain,
-        get_next_task_long_poll_hits: longPoll,
-        handed_out: handed.size,
-        duplicates,
-        missing,
-        drain_seconds: Math.round(drainSeconds * 100) / 100,
-      }),
-    );
-    if (duplicates > 0 || missing > 0) process.exitCode = 1;
+    return {
+      enqueue_per_sec: Math.round(TASKS / enqueueSeconds),
+      enqueue_latency: summary(enqueueLatencies),
+      get_next_task_plain: summary(plainLatencies),
+      get_next_task_long_poll_immediate: summary(longPollLatencies),
+      handoff: summary(handoff),
+      handed_out: handed.size,
+      duplicates: [...handed.values()].filter((count) => count > 1).length,
+      missing: taskIds.filter((id) => !handed.has(id)).length,
+      drain_seconds: Math.round(drainSeconds * 100) / 100,
+    };
   } finally {
-    agent.destroy();
     await stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
+async function runBench(): Promise<void> {
+  console.log(`HTTP floor: bare node:http server, ${POLLERS + ENQUEUERS} concurrent clients, ${TASKS * 2} requests...`);
+  const floor = await measureHttpFloor();
+  console.log(`  ${floor.requests_per_sec} req/s, latency p50 ${floor.latency.p50_ms} ms, p99 ${floor.latency.p99_ms} ms`);
+  const server = await measureEmbeddedServer();
+  agent.destroy();
+  console.log(`enqueue: ${server.enqueue_per_sec}/s, latency p50 ${server.enqueue_latency.p50_ms} ms, p99 ${server.enqueue_latency.p99_ms} ms`);
+  const plain = server.get_next_task_plain;
+  const immediate = server.get_next_task_long_poll_immediate;
+  console.log(`get_next_task plain: ${plain.count} calls, p50 ${plain.p50_ms} ms, p99 ${plain.p99_ms} ms`);
+  console.log(`get_next_task long-poll, task already queued: ${immediate.count} calls, p50 ${immediate.p50_ms} ms, p99 ${immediate.p99_ms} ms`);
+  console.log(`hand-off (enqueue sent → poller has it): p50 ${server.handoff.p50_ms} ms, p99 ${server.handoff.p99_ms} ms`);
+  console.log(`handed out ${server.handed_out}/${TASKS}, duplicates ${server.duplicates}, missing ${server.missing}, drained in ${server.drain_seconds} s`);
+  console.log(JSON.stringify({ tasks: TASKS, pollers: POLLERS, enqueuers: ENQUEUERS, http_floor: floor, ...server }));
+  if (server.duplicates > 0 || server.missing > 0) process.exitCode = 1;
+}
+
 const serveIndex = process.argv.indexOf('--serve');
 if (serveIndex >= 0) {
-  await serveInThisProcess(process.argv[serveIndex + 1] as string);
+  await serveInThisProcess('embedded', process.argv[serveIndex + 1] as string);
+} else if (process.argv.includes('--serve-bare')) {
+  await serveInThisProcess('bare', '');
 } else {
   await runBench();
 }

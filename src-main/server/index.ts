@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { productVersion } from '../../src-shared/product.js';
@@ -13,7 +14,8 @@ import {
   type ApiCredentials,
 } from './bootstrap.js';
 import type { ServerContext, ServerSettings } from './context.js';
-import { openDatabase } from './db/open-database.js';
+import { DATABASE_FILE, openDatabase } from './db/open-database.js';
+import { startWalCheckpointer } from './db/wal-checkpointer.js';
 import { createApiRequestHandler } from './http/api-request-handler.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http/request-body.js';
 import { identityOf, AuthStore } from './store/auth-store.js';
@@ -185,6 +187,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
     });
     const httpServer = createServer({ keepAliveTimeout: 65_000 }, handler);
     const boundPort = await listen(httpServer, host, port);
+    const checkpointer = startWalCheckpointer(db, join(opts.dataDir, DATABASE_FILE), 1000, log);
     const runMaintenance = () => runMaintenancePass(ctx, taskOps, systemIdentity);
     const stopWatchdog = startWatchdog(runMaintenance, opts.watchdogIntervalMs ?? 900_000, log);
     const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -213,6 +216,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
               clearTimeout(cut);
             });
           });
+          await checkpointer.stop();
           db.close();
           log('embedded ClearML server stopped');
         })();

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -72,6 +72,24 @@ describe('restart persistence', () => {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       db.close();
+    }
+  });
+
+  it('checkpoints the WAL into the database file in the background while serving', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tray-agent-wal-'));
+    const server = await startEmbeddedServer({ dataDir: dir, port: 0 });
+    try {
+      const session = await login({ url: server.url, credentials: server.createdCredentials! });
+      const dbFile = join(dir, 'server.db');
+      const sizeBefore = statSync(dbFile).size;
+      for (let i = 0; i < 100; i++) await createTask(session, { name: `wal task ${i}`, comment: 'x'.repeat(2000) });
+      await expect.poll(() => statSync(dbFile).size, { timeout: 5000, interval: 100 }).toBeGreaterThan(sizeBefore + 100 * 1000);
+      await server.close();
+      // a clean close leaves no WAL behind
+      expect(existsSync(join(dir, 'server.db-wal'))).toBe(false);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -123,13 +123,22 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
       caller = await options.authenticate(req).catch(() => caller);
     }
 
-    const abort = new AbortController();
+    // Only long-polls need to know when the caller hangs up; the controller and its
+    // listeners are made on first use of `signal` rather than for every call.
+    let abort: AbortController | null = null;
     const onClose = () => {
-      if (!res.writableFinished) abort.abort();
+      if (!res.writableFinished) abort?.abort();
     };
-    res.on('close', onClose);
-    const onShutdown = () => abort.abort();
-    options.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+    const onShutdown = () => abort?.abort();
+    const signal = () => {
+      if (!abort) {
+        abort = new AbortController();
+        if (options.shutdownSignal.aborted) abort.abort();
+        res.on('close', onClose);
+        options.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+      }
+      return abort.signal;
+    };
     const ctx: CallContext = {
       endpoint: definition.name,
       version: requested,
@@ -141,14 +150,18 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
       clientIp: headerValue(req, 'x-forwarded-for')?.split(',')[0]?.trim() || headerValue(req, 'x-real-ip') || req.socket.remoteAddress || '',
       workerHeader: headerValue(req, 'x-clearml-worker') ?? headerValue(req, 'x-trains-worker'),
       responseHeaders: {},
-      signal: abort.signal,
+      get signal() {
+        return signal();
+      },
     };
     try {
       const data = await definition.handle(ctx);
       send(res, successEnvelope(meta, data), ctx.responseHeaders);
     } finally {
-      res.off('close', onClose);
-      options.shutdownSignal.removeEventListener('abort', onShutdown);
+      if (abort) {
+        res.off('close', onClose);
+        options.shutdownSignal.removeEventListener('abort', onShutdown);
+      }
     }
   }
 

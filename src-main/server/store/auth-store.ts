@@ -19,6 +19,8 @@ export interface CredentialRecord {
 /** Users, API credentials, revoked JWT sessions and the server's key/value facts. */
 export class AuthStore {
   private readonly revoked = new Set<string>();
+  /** When each key's last_used was last written: Basic-auth callers would otherwise write per call. */
+  private readonly lastUsedWritten = new Map<string, number>();
   private readonly statements;
 
   constructor(private readonly db: Db) {
@@ -78,7 +80,11 @@ export class AuthStore {
     this.statements.insertCredential.run(record.accessKey, record.secretSha256, record.userId, createdMs);
   }
 
+  /** Records use of a key, at most once a minute per key. */
   touchCredential(accessKey: string, nowMs: number): void {
+    const previous = this.lastUsedWritten.get(accessKey);
+    if (previous !== undefined && nowMs - previous < 60_000) return;
+    this.lastUsedWritten.set(accessKey, nowMs);
     this.statements.touchCredential.run(nowMs, accessKey);
   }
 
