@@ -56,8 +56,11 @@ export interface MachineStatsSamplerOptions {
   gpuSampleIntervalMs?: number;
   /** Only these GPUs are reported (NVIDIA_VISIBLE_DEVICES semantics); null/all = every GPU. */
   visibleGpus?: GpuSelection | null;
-  /** Reported when NVIDIA cannot say (MIG): agent.resource_monitoring.default_gpu_utilization. */
-  defaultGpuUtilization?: number;
+  /**
+   * Reported when nvidia-smi cannot say (MIG): agent.resource_monitoring.default_gpu_utilization
+   * (default 100); null leaves gpu_usage out in that case.
+   */
+  defaultGpuUtilization?: number | null;
   log?: (line: string) => void;
   probe?: SystemProbe;
 }
@@ -110,7 +113,7 @@ class StatsWindow {
   netTx = new Mean();
   gpus = new Map<number, GpuWindow>();
 
-  addGpu(gpu: GpuInfo, defaultUtilization: number): void {
+  addGpu(gpu: GpuInfo, defaultUtilization: number | null): void {
     let w = this.gpus.get(gpu.index);
     if (!w) {
       w = { usage: new Mean(), memoryUsed: new Mean(), memoryFree: new Mean(), temperature: new Mean() };
@@ -143,11 +146,18 @@ class StatsWindow {
     put('network_tx', this.netTx);
     if (this.gpus.size > 0) {
       const ordered = [...this.gpus.entries()].sort(([a], [b]) => a - b).map(([, w]) => w);
-      // A GPU list entry per GPU keeps indices aligned across the four lists.
-      stats.gpu_usage = ordered.map((w) => w.usage.value() ?? 0);
-      stats.gpu_memory_used = ordered.map((w) => w.memoryUsed.value() ?? 0);
-      stats.gpu_memory_free = ordered.map((w) => w.memoryFree.value() ?? 0);
-      stats.gpu_temperature = ordered.map((w) => w.temperature.value() ?? 0);
+      // One entry per GPU keeps the lists aligned by GPU; a list with a gap is left out whole.
+      const list = (pick: (w: GpuWindow) => Mean): number[] | undefined => {
+        const values = ordered.map((w) => pick(w).value());
+        return values.every((v) => v !== null) ? (values as number[]) : undefined;
+      };
+      const lists = {
+        gpu_usage: list((w) => w.usage),
+        gpu_memory_used: list((w) => w.memoryUsed),
+        gpu_memory_free: list((w) => w.memoryFree),
+        gpu_temperature: list((w) => w.temperature),
+      };
+      for (const [key, values] of Object.entries(lists)) if (values) stats[key as keyof typeof lists] = values;
     }
     return stats;
   }
@@ -167,7 +177,7 @@ export function createMachineStatsSampler(options: MachineStatsSamplerOptions = 
   const diskPath = options.diskPath ?? os.homedir();
   const intervalMs = Math.max(250, options.sampleIntervalMs ?? 2000);
   const gpuIntervalMs = Math.max(intervalMs, options.gpuSampleIntervalMs ?? 10_000);
-  const defaultUtilization = options.defaultGpuUtilization ?? 100;
+  const defaultUtilization = options.defaultGpuUtilization === undefined ? 100 : options.defaultGpuUtilization;
   const log = options.log ?? (() => undefined);
   const warned = new Set<string>();
   const warnOnce = (key: string, error: unknown): void => {
@@ -188,7 +198,8 @@ export function createMachineStatsSampler(options: MachineStatsSamplerOptions = 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
 
-  let lastAt = Date.now();
+  // Monotonic, so a wall-clock jump cannot distort the per-second rates.
+  let lastAt = performance.now();
   let lastCpu: CpuTimes | null = null;
   let lastNet: ByteCounters | null = null;
   let lastIo: DiskCounters | null = null;
@@ -237,8 +248,9 @@ export function createMachineStatsSampler(options: MachineStatsSamplerOptions = 
   async function sampleSystem(target: StatsWindow): Promise<void> {
     await baseline;
     const now = Date.now();
-    const elapsed = now - lastAt;
-    lastAt = now;
+    const tick = performance.now();
+    const elapsed = tick - lastAt;
+    lastAt = tick;
     const [cpuNow, mem, diskFree, net, io, temp] = await Promise.all([
       settle('CPU usage', probe.cpuTimes()),
       settle('memory', probe.memory()),
@@ -278,13 +290,16 @@ export function createMachineStatsSampler(options: MachineStatsSamplerOptions = 
     target.netTx.add(sample.networkTxMBps);
   }
 
+  // System samples run one after another (their rates are deltas against the previous one).
+  let systemChain: Promise<void> = Promise.resolve();
   let inFlight: Promise<unknown> = Promise.resolve();
   async function sample(forceGpu: boolean): Promise<void> {
     if (stopped) return;
     // Samples land in the window that was current when they started.
     const target = window;
     const gpuDue = forceGpu || Date.now() - lastGpuAt >= gpuIntervalMs;
-    const run = Promise.all([sampleSystem(target), gpuDue ? sampleGpus(target) : Promise.resolve()]);
+    systemChain = systemChain.then(() => sampleSystem(target)).catch((e: unknown) => warnOnce('system sample', e));
+    const run = Promise.all([systemChain, gpuDue ? sampleGpus(target) : Promise.resolve()]);
     inFlight = Promise.all([inFlight, run]).catch(() => undefined);
     await run;
   }
@@ -292,7 +307,9 @@ export function createMachineStatsSampler(options: MachineStatsSamplerOptions = 
   const schedule = (): void => {
     if (stopped) return;
     timer = setTimeout(() => {
-      sample(false).finally(schedule);
+      sample(false)
+        .catch((e: unknown) => warnOnce('sample', e))
+        .finally(schedule);
     }, intervalMs);
     // The sampler alone never keeps the process alive.
     timer.unref();

@@ -83,6 +83,18 @@ describe('createMachineStatsSampler', () => {
     }
   });
 
+  it('[N/A] utilization (MIG) reports default_gpu_utilization, or leaves gpu_usage out when it is null', async () => {
+    const noUtilization = async () => (await fakeGpu('busy')())!.map((g) => ({ ...g, utilizationGpu: null }));
+    for (const [defaultGpuUtilization, expected] of [[undefined, [100]], [40, [40]], [null, undefined]] as const) {
+      const sampler = createMachineStatsSampler({ diskPath: tmp, gpuQuery: noUtilization, defaultGpuUtilization, sampleIntervalMs: 60_000 });
+      await sampler.sampleNow();
+      const stats = sampler.takeReport();
+      expect(stats?.gpu_usage).toEqual(expected);
+      expect(stats?.gpu_memory_used).toEqual([4723]);
+      sampler.stop();
+    }
+  });
+
   it('reports only the visible GPUs', async () => {
     const cases: [GpuSelection, number[] | undefined][] = [
       [parseGpuSpec('0'), [100]],
