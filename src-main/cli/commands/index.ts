@@ -6,6 +6,7 @@ import { registerListCommand } from './list.js';
 import { registerExecuteCommand } from './execute.js';
 import { registerDaemonCommand } from './daemon.js';
 import { registerServerCommand } from './server.js';
+import { registerUpCommand } from './up.js';
 
 /** Every command module adds itself to the program through one registration function. */
 export type CommandRegistration = (program: Command) => void;
@@ -18,4 +19,5 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerExecuteCommand,
   registerDaemonCommand,
   registerServerCommand,
+  registerUpCommand,
 ];
