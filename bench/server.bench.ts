@@ -33,9 +33,20 @@ interface ChildInfo {
 async function serveInThisProcess(mode: 'embedded' | 'bare', dataDir: string): Promise<void> {
   const wallStart = performance.now();
   let close: () => Promise<void>;
+  // Server-side time per call (arrival → answer written), by endpoint as the client named it.
+  const served = new Map<string, number[]>();
   if (mode === 'embedded') {
     const { startEmbeddedServer } = await import('../src-main/server/index.js');
-    const server = await startEmbeddedServer({ dataDir, port: 0 });
+    const server = await startEmbeddedServer({
+      dataDir,
+      port: 0,
+      onCallServed: (call) => {
+        const key = `${call.requestedVersion}/${call.endpoint}`;
+        const list = served.get(key) ?? [];
+        list.push(call.durationMs);
+        served.set(key, list);
+      },
+    });
     if (!server.createdCredentials) throw new Error('fresh data dir without credentials');
     process.stdout.write(`${JSON.stringify({ url: server.url, ...server.createdCredentials })}\n`);
     close = () => server.close();
@@ -52,6 +63,10 @@ async function serveInThisProcess(mode: 'embedded' | 'bare', dataDir: string): P
     process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`);
     close = () => new Promise((resolve) => server.close(() => resolve()));
   }
+  process.on('message', (message) => {
+    if (message !== 'served') return;
+    process.send?.(Object.fromEntries([...served].map(([key, samples]) => [key, summary(samples)])));
+  });
   process.once('SIGTERM', () => {
     const cpu = process.cpuUsage();
     const wall = performance.now() - wallStart;
@@ -104,12 +119,15 @@ function summary(samples: number[]) {
   return { count: sorted.length, p50_ms: round(at(50)), p99_ms: round(at(99)), max_ms: round(sorted.at(-1) ?? 0) };
 }
 
-async function startChild(args: string[]): Promise<{ info: ChildInfo; stop(): Promise<void> }> {
+type ServedSummary = Record<string, ReturnType<typeof summary>>;
+
+async function startChild(args: string[]): Promise<{ info: ChildInfo; served(): Promise<ServedSummary>; stop(): Promise<void> }> {
   // SERVER_BENCH_CPU_PROF=DIR writes a V8 CPU profile of the server process there.
   const profile = process.env.SERVER_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_BENCH_CPU_PROF}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+  if (!child.stdout) throw new Error('server process has no stdout');
   const lines = createInterface({ input: child.stdout });
   const info = await new Promise<ChildInfo>((resolve, reject) => {
     lines.once('line', (line) => resolve(JSON.parse(line) as ChildInfo));
@@ -117,6 +135,11 @@ async function startChild(args: string[]): Promise<{ info: ChildInfo; stop(): Pr
   });
   return {
     info,
+    served: () =>
+      new Promise((resolve) => {
+        child.once('message', (message) => resolve(message as ServedSummary));
+        child.send('served');
+      }),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -152,7 +175,7 @@ async function measureHttpFloor() {
 
 async function measureEmbeddedServer() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tray-agent-server-bench-'));
-  const { info, stop } = await startChild(['--serve', dataDir]);
+  const { info, served, stop } = await startChild(['--serve', dataDir]);
   try {
     const basic = `Basic ${Buffer.from(`${info.accessKey}:${info.secretKey}`).toString('base64')}`;
     const token = (await mustPost(info.url, 'auth.login', basic, {})).token as string;
@@ -186,7 +209,10 @@ async function measureEmbeddedServer() {
     const poller = async (longPoll: boolean) => {
       while (handed.size < TASKS) {
         const started = performance.now();
-        const data = await mustPost(info.url, 'queues.get_next_task', auth, longPoll ? { queue, wait_ms: LONG_POLL_WAIT_MS } : { queue });
+        // long-polls go to /v2.21/..., plain polls unversioned: the server-side figures tell them apart
+        const data = longPoll
+          ? await mustPost(info.url, 'v2.21/queues.get_next_task', auth, { queue, wait_ms: LONG_POLL_WAIT_MS })
+          : await mustPost(info.url, 'queues.get_next_task', auth, { queue });
         const received = performance.now();
         if (data.entry) {
           const task = data.entry.task;
@@ -221,7 +247,12 @@ async function measureEmbeddedServer() {
     const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
     await Promise.all(pollers);
     const drainSeconds = (performance.now() - enqueueStarted) / 1000;
+    const serverSide = await served();
     return {
+      server_side: {
+        enqueue: serverSide['2.31/tasks.enqueue'],
+        get_next_task_plain: serverSide['2.31/queues.get_next_task'],
+      },
       enqueue_per_sec: Math.round(TASKS / enqueueSeconds),
       enqueue_latency: summary(enqueueLatencies),
       get_next_task_plain: summary(plainLatencies),
@@ -250,6 +281,12 @@ async function runBench(): Promise<void> {
   console.log(`get_next_task plain: ${plain.count} calls, p50 ${plain.p50_ms} ms, p99 ${plain.p99_ms} ms`);
   console.log(`get_next_task long-poll, task already queued: ${immediate.count} calls, p50 ${immediate.p50_ms} ms, p99 ${immediate.p99_ms} ms`);
   console.log(`hand-off (enqueue sent → poller has it): p50 ${server.handoff.p50_ms} ms, p99 ${server.handoff.p99_ms} ms`);
+  const serverEnqueue = server.server_side.enqueue;
+  const serverPop = server.server_side.get_next_task_plain;
+  console.log(
+    `server-side (arrival → answer written): enqueue p50 ${serverEnqueue?.p50_ms} ms, p99 ${serverEnqueue?.p99_ms} ms; ` +
+      `get_next_task p50 ${serverPop?.p50_ms} ms, p99 ${serverPop?.p99_ms} ms`,
+  );
   console.log(`handed out ${server.handed_out}/${TASKS}, duplicates ${server.duplicates}, missing ${server.missing}, drained in ${server.drain_seconds} s`);
   console.log(JSON.stringify({ tasks: TASKS, pollers: POLLERS, enqueuers: ENQUEUERS, http_floor: floor, ...server }));
   if (server.duplicates > 0 || server.missing > 0) process.exitCode = 1;

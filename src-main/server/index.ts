@@ -16,7 +16,7 @@ import {
 import type { ServerContext, ServerSettings } from './context.js';
 import { DATABASE_FILE, openDatabase } from './db/open-database.js';
 import { startWalCheckpointer } from './db/wal-checkpointer.js';
-import { createApiRequestHandler } from './http/api-request-handler.js';
+import { createApiRequestHandler, type ServedCall } from './http/api-request-handler.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http/request-body.js';
 import { identityOf, AuthStore } from './store/auth-store.js';
 import { EventStore } from './store/event-store.js';
@@ -39,6 +39,7 @@ import { workersEndpoints } from './services/workers-service.js';
 import { runMaintenancePass, startWatchdog } from './watchdog.js';
 
 export type { ApiCredentials } from './bootstrap.js';
+export type { ServedCall } from './http/api-request-handler.js';
 export { MAX_API_VERSION, CLEARML_SERVER_VERSION } from './api-version.js';
 
 export const DEFAULT_SERVER_HOST = '127.0.0.1';
@@ -66,6 +67,8 @@ export interface EmbeddedServerOptions {
   longPollMaxMs?: number;
   /** request body limit (16 MiB) */
   maxBodyBytes?: number;
+  /** called after each answered call: endpoint, requested version, HTTP status, duration */
+  onCallServed?: (call: ServedCall) => void;
 }
 
 export interface EmbeddedServer {
@@ -184,6 +187,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
       maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       log,
       shutdownSignal: shutdown.signal,
+      onCallServed: opts.onCallServed,
     });
     const httpServer = createServer({ keepAliveTimeout: 65_000 }, handler);
     const boundPort = await listen(httpServer, host, port);

@@ -35,6 +35,16 @@ export interface RequestHandlerOptions {
   log: (line: string) => void;
   /** Aborted when the server closes, so long-polls return at once. */
   shutdownSignal: AbortSignal;
+  /** Told of every answered call (for metrics and benchmarks). */
+  onCallServed?: ((call: ServedCall) => void) | undefined;
+}
+
+export interface ServedCall {
+  endpoint: string;
+  requestedVersion: string;
+  status: number;
+  /** from the request's arrival to the answer being handed to the socket */
+  durationMs: number;
 }
 
 interface ResolvedEndpoint {
@@ -166,6 +176,7 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
   }
 
   return (req: IncomingMessage, res: ServerResponse): void => {
+    const arrived = performance.now();
     const id = newId();
     const meta: CallMeta = {
       id,
@@ -178,6 +189,12 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
       req.resume();
       send(res, successEnvelope(meta, {}), CORS_HEADERS);
       return;
+    }
+    if (options.onCallServed) {
+      const report = options.onCallServed;
+      res.once('finish', () =>
+        report({ endpoint: meta.endpointName, requestedVersion: meta.requestedVersion, status: res.statusCode, durationMs: performance.now() - arrived }),
+      );
     }
     handle(req, res, meta).catch((error: unknown) => {
       if (error instanceof ApiError) {
