@@ -172,6 +172,21 @@ describe('wire protocol', () => {
     expect(result.status).toBe(200);
   });
 
+  it('reports each answered call to onCallServed', async () => {
+    const served: Array<{ endpoint: string; requestedVersion: string; status: number; durationMs: number }> = [];
+    const observed = await startTestServer({ onCallServed: (call) => served.push(call) });
+    try {
+      await rawCall(observed.url, 'debug.ping', {}, { version: '2.9' });
+      await rawCall(observed.url, 'tasks.get_all', {});
+      await expect.poll(() => served.length).toBe(2);
+      expect(served[0]).toMatchObject({ endpoint: 'debug.ping', requestedVersion: '2.9', status: 200 });
+      expect(served[1]).toMatchObject({ endpoint: 'tasks.get_all', requestedVersion: '2.31', status: 401 });
+      expect(served[0]?.durationMs).toBeGreaterThanOrEqual(0);
+    } finally {
+      await observed.close();
+    }
+  });
+
   it('server.info and debug.ping need no credentials', async () => {
     const info = await rawCall<JsonRecord>(server.url, 'server.info');
     expect(info.status).toBe(200);
