@@ -85,9 +85,15 @@ export interface EmbeddedServer {
 }
 
 function prepareDataDir(dataDir: string): void {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  // The folder holds the token secret and the database: owner only, even if it pre-existed.
-  chmodSync(dataDir, 0o700);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // The folder holds the token secret and the database: owner only, even if it pre-existed.
+    chmodSync(dataDir, 0o700);
+  } catch (error) {
+    throw new Error(`cannot use ${dataDir} as the server's data dir (${(error as Error).message}); give a folder you own`, {
+      cause: error,
+    });
+  }
 }
 
 function listen(server: ReturnType<typeof createServer>, host: string, port: number): Promise<number> {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -100,6 +100,17 @@ describe('restart persistence', () => {
       db.pragma('user_version = 999');
       db.close();
       await expect(startEmbeddedServer({ dataDir: dir, port: 0 })).rejects.toThrow(/server\.db.*newer tray-agent/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a data dir that is a file, naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tray-agent-file-'));
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    try {
+      await expect(startEmbeddedServer({ dataDir: file, port: 0 })).rejects.toThrow(/cannot use .*not-a-dir as the server's data dir/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
