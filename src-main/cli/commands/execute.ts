@@ -129,7 +129,7 @@ async function executeTask(flags: ExecuteFlags, configFile: string | undefined):
     if (result.ending.kind === 'stopped') return 255;
     return 1;
   } catch (error) {
-    if (error instanceof TaskNotRunnableError) throw new Error(error.message);
+    if (error instanceof TaskNotRunnableError) throw new Error(error.message, { cause: error });
     throw error;
   } finally {
     process.off('SIGTERM', onSignal);

@@ -61,7 +61,7 @@ async function up(flags: UpFlags, configFileFlag: string | undefined): Promise<v
 
   let url = clientUrl(DEFAULT_SERVER_HOST, port);
   let server: EmbeddedServer | null = null;
-  let credentials: { accessKey: string; secretKey: string } | null = null;
+  let credentials: { accessKey: string; secretKey: string };
   if (await serverAnswers(url)) {
     out(`Using the server already running at ${url}\n`);
   } else {

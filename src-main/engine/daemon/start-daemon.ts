@@ -9,6 +9,7 @@ import { formWorkerId, acquireLocalWorkerLock, type LocalWorkerLock } from '../w
 import { createMachineStatsSampler } from '../metrics/index.js';
 import { resumeSpool } from '../logs/index.js';
 import { runTask } from '../task-run/run-task.js';
+import type { TaskRunEvent } from '../task-run/context.js';
 import { createTaskRunApi } from '../task-run/api-adapter.js';
 import { taskRunSettingsFromConfig } from '../task-run/settings-from-config.js';
 import { createDaemonApi } from './api-adapter.js';
@@ -58,6 +59,8 @@ export interface StartDaemonOptions {
   /** Echo of task output (foreground mode prints it). */
   readonly echoTaskOutput?: (text: string) => void;
   readonly env?: Record<string, string | undefined>;
+  /** Progress of every task run (phases, process start, finish): UI, benchmarks. */
+  readonly onTaskEvent?: (event: TaskRunEvent) => void;
   readonly hostname?: string;
   readonly now?: () => Date;
 }
@@ -195,18 +198,19 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
   });
 
   let watchers: ScheduleWatcher[] = [];
-  let loop!: DaemonLoop;
+  // Schedule watchers poke the loop; the loop's reload re-creates watchers: tie the knot lazily.
+  const loopRef: { current: DaemonLoop | null } = { current: null };
   const watchSchedules = (): void => {
     for (const w of watchers) w.stop();
     watchers = [schedules.uptime, schedules.downtime]
       .filter((s): s is Schedule => s !== null)
       .map((schedule) => createScheduleWatcher({ schedule, now, onEdge: (edge) => {
         log('info', `Schedule window ${edge.inside ? 'opened' : 'closed'} at ${edge.at.toISOString()}`);
-        loop.poke();
+        loopRef.current?.poke();
       } }));
   };
 
-  loop = new DaemonLoop({
+  const loop = new DaemonLoop({
     workerId,
     queues,
     orderFairness: flags.orderFairness ?? false,
@@ -253,9 +257,11 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
         echo: options.echoTaskOutput,
         onEvent: (event) => {
           if (event.type === 'process-started') onPid(event.pid);
+          options.onTaskEvent?.(event);
         },
       }),
   });
+  loopRef.current = loop;
   watchSchedules();
 
   const reporter = startWorkerReporter({

@@ -1,11 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError } from './errors.js';
 import type { BuildContext, EnvironmentBuilder } from './installers/builder.js';
 import type { InterpreterInfo } from './interpreter.js';
 import { probeInterpreter } from './interpreter.js';
-import { runProcess } from './run-process.js';
 
 /** What a built environment remembers (stored in the cache entry's marker). */
 export interface BuiltEnvironment {
@@ -52,8 +52,17 @@ export async function buildEnvironment(
   return { pythonRelative: path.relative(dir, python), pythonVersion: probe.info.version, frozenRequirements };
 }
 
-/** A cheap health check of an existing environment's interpreter. */
-export async function pythonRuns(python: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<boolean> {
-  const result = await runProcess(python, ['-c', 'import sys'], { env, signal, timeoutMs: 30_000 });
-  return result.exitCode === 0;
+/**
+ * A cheap health check of an existing environment's interpreter: it must still be executable,
+ * following the venv's link to its base interpreter (a removed or upgraded base python breaks
+ * every venv made from it). No process is started: this runs on every cache hit, where
+ * starting python would cost more than everything else the agent does before the task runs.
+ */
+export async function pythonRuns(python: string): Promise<boolean> {
+  try {
+    await access(python, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -206,7 +206,7 @@ async function prepare(req: EnvironmentRequest, opts: EnvironmentOptions): Promi
     { ...opts.cache, log: opts.log, signal: opts.signal },
     cacheKey,
     {
-      isUsable: (contentDir, meta) => pythonRuns(path.join(contentDir, meta.pythonRelative), env, opts.signal),
+      isUsable: (contentDir, meta) => pythonRuns(path.join(contentDir, meta.pythonRelative)),
       build: (contentDir) => {
         opts.log(`Environment cache: miss for ${cacheKey}; building`);
         return buildEnvironment(choice.builder, contentDir, base, indexLines(opts.extraIndexUrls), plan.installLines, ctx);

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { EnvironmentError } from './errors.js';
 import { runProcess, summariseFailure } from './run-process.js';
 
@@ -70,8 +71,47 @@ const PROBE_SCRIPT = [
 
 type ProbeOutcome = { ok: true; info: InterpreterInfo } | { ok: false; problem: string };
 
+/**
+ * Successful probes, remembered for a while: starting an interpreter (through a pyenv shim, a
+ * bash script, ~100 ms) on every task would dominate the start of a task whose environment is
+ * cached. An entry is used only while the interpreter file it found is unchanged, and only for
+ * the same PATH and pyenv selection, so installing or switching interpreters is noticed.
+ */
+const probeCache = new Map<string, { info: InterpreterInfo; mtimeMs: number; at: number }>();
+const probeCacheTtlMs = 5 * 60_000;
+
+function probeCacheKey(command: string, env: NodeJS.ProcessEnv): string {
+  return [command, env['PATH'] ?? '', env['PYENV_VERSION'] ?? '', process.cwd()].join('\0');
+}
+
+function mtimeOf(file: string): number | null {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs a candidate interpreter; a shim that exists but cannot run counts as missing. */
 export async function probeInterpreter(
+  command: string,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<ProbeOutcome> {
+  const key = probeCacheKey(command, env);
+  const cached = probeCache.get(key);
+  if (cached && Date.now() - cached.at < probeCacheTtlMs && mtimeOf(cached.info.executable) === cached.mtimeMs) {
+    return { ok: true, info: cached.info };
+  }
+  const outcome = await probeInterpreterUncached(command, env, signal);
+  if (outcome.ok) {
+    const mtimeMs = mtimeOf(outcome.info.executable);
+    if (mtimeMs !== null) probeCache.set(key, { info: outcome.info, mtimeMs, at: Date.now() });
+  }
+  return outcome;
+}
+
+async function probeInterpreterUncached(
   command: string,
   env: NodeJS.ProcessEnv,
   signal?: AbortSignal,
