@@ -116,7 +116,7 @@ export function builtInDefaults(): ConfigTree {
         pip_download: '/root/.clearml/pip-download-cache',
       },
       // Ours.
-      abort_poll_interval_sec: 1,
+      abort_poll_interval_sec: 0.5,
       abort_grace_sec: 10,
       state_dir: '~/.tray-agent',
     },

@@ -164,7 +164,7 @@ function agentSchema(context: ExpandContext) {
         parseEmbeddedUrls: bool(true),
       }),
       // Ours.
-      abortPollIntervalSec: num(1, { min: 0.05, max: 60 }),
+      abortPollIntervalSec: num(0.5, { min: 0.05, max: 60 }),
       abortGraceSec: num(10, { min: 0 }),
       stateDir: path('~/.tray-agent', context),
       spoolDir: path('~/.tray-agent/spool', context),

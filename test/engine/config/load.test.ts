@@ -118,7 +118,7 @@ describe('loadAgentConfig: sources', () => {
     expect(config.agent.suppressCarriageReturn).toBe(true);
     expect(config.agent.enableGitAskPass).toBe(true);
     expect(config.agent.applyEnvironment).toBe(true);
-    expect(config.agent.abortPollIntervalSec).toBe(1);
+    expect(config.agent.abortPollIntervalSec).toBe(0.5);
     expect(config.agent.abortGraceSec).toBe(10);
     expect(config.agent.stateDir).toBe(join(home, '.tray-agent'));
     expect(config.agent.spoolDir).toBe(join(home, '.tray-agent/spool'));
