@@ -1,7 +1,10 @@
 import type { JsonObject } from './http/request-params.js';
 
 interface Waiter {
-  queueId: string;
+  /** Queues this caller waits on (our multi-queue extension: several, in priority order). */
+  queueIds: readonly string[];
+  /** Worker the caller said it is (extension field `worker`), so its settings can wake it. */
+  workerId: string | null;
   signal: AbortSignal;
   pop: () => JsonObject;
   finish: (data: JsonObject) => void;
@@ -27,8 +30,9 @@ export class QueueWaiters {
    * Parks a caller. `pop` takes the queue's head for this caller (`{}` when empty). Resolves
    * with what it popped, or `{}` after `timeoutMs`, on abort, or when closing.
    */
-  wait(queueId: string, timeoutMs: number, signal: AbortSignal, pop: () => JsonObject): Promise<JsonObject> {
-    if (this.closed || signal.aborted || timeoutMs <= 0) return Promise.resolve({});
+  wait(queueIds: string | readonly string[], timeoutMs: number, signal: AbortSignal, pop: () => JsonObject, workerId: string | null = null): Promise<JsonObject> {
+    const ids = typeof queueIds === 'string' ? [queueIds] : [...new Set(queueIds)];
+    if (this.closed || signal.aborted || timeoutMs <= 0 || ids.length === 0) return Promise.resolve({});
     return new Promise((resolve) => {
       const finish = (data: JsonObject) => {
         clearTimeout(timer);
@@ -37,12 +41,14 @@ export class QueueWaiters {
         resolve(data);
       };
       const onAbort = () => finish({});
-      const waiter: Waiter = { queueId, signal, pop, finish };
+      const waiter: Waiter = { queueIds: ids, workerId, signal, pop, finish };
       const timer = setTimeout(() => finish({}), timeoutMs);
       signal.addEventListener('abort', onAbort, { once: true });
-      const list = this.byQueue.get(queueId) ?? [];
-      list.push(waiter);
-      this.byQueue.set(queueId, list);
+      for (const queueId of ids) {
+        const list = this.byQueue.get(queueId) ?? [];
+        list.push(waiter);
+        this.byQueue.set(queueId, list);
+      }
     });
   }
 
@@ -61,6 +67,19 @@ export class QueueWaiters {
     this.closed = true;
     for (const list of [...this.byQueue.values()]) for (const waiter of [...list]) waiter.finish({});
     this.byQueue.clear();
+  }
+
+  /**
+   * Answers the waiters of a queue now with an empty result: its tags changed (e.g.
+   * force_workers:off) or it was deleted, so each waiting daemon re-evaluates before it pulls.
+   */
+  releaseQueue(queueId: string): void {
+    for (const waiter of [...(this.byQueue.get(queueId) ?? [])]) waiter.finish({});
+  }
+
+  /** Same for the waiters of one worker, whose runtime properties (force on/off) changed. */
+  releaseWorker(workerId: string): void {
+    for (const list of [...this.byQueue.values()]) for (const waiter of [...list]) if (waiter.workerId === workerId) waiter.finish({});
   }
 
   private drain(queueId: string): void {
@@ -84,10 +103,12 @@ export class QueueWaiters {
   }
 
   private remove(waiter: Waiter): void {
-    const list = this.byQueue.get(waiter.queueId);
-    if (!list) return;
-    const index = list.indexOf(waiter);
-    if (index >= 0) list.splice(index, 1);
-    if (list.length === 0) this.byQueue.delete(waiter.queueId);
+    for (const queueId of waiter.queueIds) {
+      const list = this.byQueue.get(queueId);
+      if (!list) continue;
+      const index = list.indexOf(waiter);
+      if (index >= 0) list.splice(index, 1);
+      if (list.length === 0) this.byQueue.delete(queueId);
+    }
   }
 }

@@ -76,7 +76,7 @@ export function createDaemonApi(client: ApiClient, options: { now?: () => number
     longPollMaxMs() {
       return client.capabilities().longPollMaxMs ?? 0;
     },
-    async nextTask(queueIds, { waitMs, signal }) {
+    async nextTask(queueIds, { waitMs, workerId, signal }) {
       if (queueIds.length === 0) return null;
       const caps = client.capabilities();
       const longPoll = waitMs > 0 && caps.longPollMaxMs !== null;
@@ -84,7 +84,7 @@ export function createDaemonApi(client: ApiClient, options: { now?: () => number
         const wait = longPoll ? Math.min(waitMs, caps.longPollMaxMs!) : 0;
         const data = await client.call(
           'queues.get_next_task',
-          { queue: queueIds[0], queues: [...queueIds], ...(wait > 0 ? { wait_ms: wait } : {}) },
+          { queue: queueIds[0], queues: [...queueIds], worker: workerId, ...(wait > 0 ? { wait_ms: wait } : {}) },
           { version: '2.14', signal, ...(wait > 0 ? { timeoutMs: 30_000 + wait } : {}) },
         );
         const entry = (data as { entry?: { task?: string }; queue?: string }).entry;

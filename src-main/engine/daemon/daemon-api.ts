@@ -34,7 +34,7 @@ export interface DaemonApi {
    * `waitMs` > 0 (only when the server advertised long-poll) the server holds the call until
    * an entry arrives or the time is up.
    */
-  nextTask(queueIds: readonly string[], options: { waitMs: number; signal?: AbortSignal }): Promise<{ taskId: string; queueId: string } | null>;
+  nextTask(queueIds: readonly string[], options: { waitMs: number; workerId: string; signal?: AbortSignal }): Promise<{ taskId: string; queueId: string } | null>;
   /** Largest `waitMs` the server accepts; 0 when long-poll is not advertised. */
   longPollMaxMs(): number;
   register(workerId: string, queueIds: readonly string[]): Promise<void>;

@@ -166,7 +166,7 @@ export class DaemonLoop {
     try {
       pulled = await options.api.nextTask(
         ordered.map((d) => d.queue.id),
-        { waitMs: Math.max(0, waitMs), signal: this.#pullAbort.signal },
+        { waitMs: Math.max(0, waitMs), workerId: options.workerId, signal: this.#pullAbort.signal },
       );
     } catch (error) {
       if (this.#mode !== 'run') return;

@@ -45,7 +45,7 @@ export class TokenService {
       server_version: CLEARML_SERVER_VERSION,
       server_build: this.options.serverBuild,
       feature_set: 'basic',
-      tray_agent: { long_poll_max_ms: this.options.longPollMaxMs },
+      tray_agent: { long_poll_max_ms: this.options.longPollMaxMs, multi_queue_next_task: true },
     })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt(iat)

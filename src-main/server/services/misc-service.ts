@@ -17,7 +17,7 @@ export function miscEndpoints(ctx: ServerContext, serverUid: string): EndpointDe
           commit: '',
           uid: serverUid,
           api_version: MAX_API_VERSION,
-          tray_agent: { long_poll_max_ms: ctx.settings.longPollMaxMs },
+          tray_agent: { long_poll_max_ms: ctx.settings.longPollMaxMs, multi_queue_next_task: true },
         };
       },
     },

@@ -50,6 +50,10 @@ const requests = {
     get_task_info: z.boolean().optional(),
     task: z.string().optional(),
     wait_ms: z.number().int().min(0).optional(),
+    // Our extensions (advertised in the token's tray_agent claim): pull from the first non-empty
+    // of several queues in this order, and say which worker waits so its settings can wake it.
+    queues: z.array(z.string()).min(1).max(100).optional(),
+    worker: z.string().optional(),
   }),
   addTask: z.object({ queue: z.string(), task: z.string(), update_execution_queue: z.boolean().optional() }),
   removeTask: z.object({ queue: z.string(), task: z.string(), update_task_status: z.boolean().optional() }),
@@ -186,6 +190,8 @@ export function queuesEndpoints(ctx: ServerContext, queueOps: QueueOperations, t
           if (Object.keys(fields).length === 0) return { updated: 0, fields: {} };
           fields.last_update = queue.last_update = isoDate(ctx.now());
           ctx.queues.save(queue);
+          // Daemons long-polling this queue re-check its tags (force_workers:on/off) now.
+          if (request.tags !== undefined) ctx.waiters.releaseQueue(queue.id);
           return { updated: 1, fields };
         });
       },
@@ -204,6 +210,7 @@ export function queuesEndpoints(ctx: ServerContext, queueOps: QueueOperations, t
           const removed = ctx.queues.clear(request.queue);
           releaseTasks(removed, call.identity, 'queue deleted');
           ctx.queues.delete(request.queue);
+          ctx.waiters.releaseQueue(request.queue);
           return { deleted: 1 };
         });
       },
@@ -213,13 +220,21 @@ export function queuesEndpoints(ctx: ServerContext, queueOps: QueueOperations, t
       versions: ['2.4', '2.14', '2.21'],
       async handle(call) {
         const request = parseRequest(requests.getNextTask, call.body);
-        queueOps.require(request.queue);
+        const queueIds = request.queues ?? [request.queue];
+        for (const queueId of queueIds) queueOps.require(queueId);
         const options = { task: request.task, getTaskInfo: request.get_task_info };
-        const pop = () => queueOps.popNext(request.queue, call.identity, options);
+        const pop = (): JsonObject => {
+          for (const queueId of queueIds) {
+            const popped = queueOps.popNext(queueId, call.identity, options);
+            // With several queues the caller learns which one served it.
+            if (Object.keys(popped).length > 0) return request.queues ? { ...popped, queue: queueId } : popped;
+          }
+          return {};
+        };
         const popped = pop();
         if (Object.keys(popped).length > 0 || !request.wait_ms || request.task !== undefined) return popped;
         const waitMs = Math.min(request.wait_ms, ctx.settings.longPollMaxMs);
-        return ctx.waiters.wait(request.queue, waitMs, call.signal, pop);
+        return ctx.waiters.wait(queueIds, waitMs, call.signal, pop, request.worker ?? null);
       },
     },
     {

@@ -239,6 +239,8 @@ export function workersEndpoints(ctx: ServerContext, taskOps: TaskOperations): E
             const expires = property.expiry ? now + property.expiry * 1000 : null;
             ctx.workers.setProperty(request.worker, { key: property.key, value: String(property.value), expires });
           }
+          // A daemon long-polling as this worker re-checks its force on/off now.
+          ctx.waiters.releaseWorker(request.worker);
           return {};
         });
       },

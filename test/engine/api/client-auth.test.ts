@@ -36,7 +36,7 @@ describe('API client authentication (against the fault-injecting server)', () =>
     expect(ping?.headers['x-clearml-agent']).toMatch(/^tray-agent-\d+\.\d+\.\d+/);
     expect(ping?.headers['content-type']).toBe('application/json');
     expect(JSON.parse(ping!.body)).toEqual({ task: 'a'.repeat(32) });
-    expect(client.capabilities()).toEqual({ apiVersion: '2.31', serverVersion: '2.0.0', featureSet: 'basic', longPollMaxMs: 20_000, trayAgentExtensions: true });
+    expect(client.capabilities()).toEqual({ apiVersion: '2.31', serverVersion: '2.0.0', featureSet: 'basic', longPollMaxMs: 20_000, trayAgentExtensions: true, multiQueueNextTask: false });
   });
 
   it('refreshes the token with a Bearer login when less than the threshold is left', async () => {
