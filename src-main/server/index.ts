@@ -42,9 +42,8 @@ export type { ApiCredentials } from './bootstrap.js';
 export type { ServedCall } from './http/api-request-handler.js';
 export { MAX_API_VERSION, CLEARML_SERVER_VERSION } from './api-version.js';
 
-export const DEFAULT_SERVER_HOST = '127.0.0.1';
-export const DEFAULT_SERVER_PORT = 8008;
-export const DEFAULT_LONG_POLL_MAX_MS = 30_000;
+import { DEFAULT_LONG_POLL_MAX_MS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from './defaults.js';
+export { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT, DEFAULT_LONG_POLL_MAX_MS } from './defaults.js';
 
 export interface EmbeddedServerOptions {
   /** default 127.0.0.1 */

@@ -2,12 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CommanderError, type Command } from 'commander';
-import {
-  DEFAULT_SERVER_HOST,
-  DEFAULT_SERVER_PORT,
-  startEmbeddedServer,
-  type ApiCredentials,
-} from '../../server/index.js';
+import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/defaults.js';
+import type { ApiCredentials } from '../../server/index.js';
 
 /** Bad flags: exit code 2, like commander's own usage errors. */
 class ServerUsageError extends Error {
@@ -100,6 +96,8 @@ export interface ServerCommandIo {
 
 /** Runs the server in the foreground until `io.untilStopped` resolves, then closes it. */
 export async function runServerCommand(flags: ServerFlags, io: ServerCommandIo): Promise<void> {
+  // Loaded on use: the server (SQLite) is not part of what a daemon or a task command needs.
+  const { startEmbeddedServer } = await import('../../server/index.js');
   const server = await startEmbeddedServer({
     host: flags.host,
     port: flags.port,

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { loadAgentConfig } from '../../engine/config/index.js';
 import { createApiClient, finalTaskStatuses, isApiError, type ApiClient } from '../../engine/api/index.js';
 import { startDaemon, type DaemonHandle } from '../../engine/daemon/start-daemon.js';
-import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT, startEmbeddedServer, type EmbeddedServer } from '../../server/index.js';
+import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/defaults.js';
+import type { EmbeddedServer } from '../../server/index.js';
 import { clientUrl, defaultServerDataDir, renderApiSection, writeConfIfMissing } from './server.js';
 import { ensureExampleRepository, findExampleDir } from '../sample-task.js';
 import { commandAction } from './task.js';
@@ -65,6 +66,7 @@ async function up(flags: UpFlags, configFileFlag: string | undefined): Promise<v
   if (await serverAnswers(url)) {
     out(`Using the server already running at ${url}\n`);
   } else {
+    const { startEmbeddedServer } = await import('../../server/index.js');
     server = await startEmbeddedServer({ host: DEFAULT_SERVER_HOST, port, dataDir: defaultServerDataDir(home) });
     url = clientUrl(DEFAULT_SERVER_HOST, server.port);
     out(`Started the embedded ClearML-compatible server at ${url} (data in ${defaultServerDataDir(home)})\n`);

@@ -4,7 +4,6 @@
 import { access, open, readdir, readFile, statfs, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import si from 'systeminformation';
 import {
   diskFreePercent,
   parseProcDiskstats,
@@ -126,7 +125,7 @@ export function createSystemProbe(): SystemProbe {
       // Node reports MemAvailable on Linux and available memory on Windows; on macOS it only
       // counts free pages, which reads as "full" on any busy Mac.
       if (process.platform === 'darwin') {
-        const mem = await si.mem();
+        const mem = await (await loadSystemInformation()).mem();
         return { usedMiB: (mem.total - mem.available) / MIB, availableMiB: mem.available / MIB };
       }
       const total = os.totalmem();
@@ -138,7 +137,7 @@ export function createSystemProbe(): SystemProbe {
     },
     async network() {
       if (isLinux) return parseProcNetDev(await procNetDev.read());
-      const stats = await si.networkStats();
+      const stats = await (await loadSystemInformation()).networkStats();
       return stats.reduce((sum, s) => ({ rxBytes: sum.rxBytes + s.rx_bytes, txBytes: sum.txBytes + s.tx_bytes }), { rxBytes: 0, txBytes: 0 });
     },
     async diskIo() {
@@ -157,4 +156,13 @@ export function createSystemProbe(): SystemProbe {
       await Promise.all([procStat, procNetDev, procDiskstats, ...sensors].map((f) => f.close()));
     },
   };
+}
+
+/**
+ * systeminformation is loaded only where /proc cannot answer (macOS, Windows): on Linux the
+ * daemon reads /proc directly and should not pay the module's memory at idle.
+ */
+async function loadSystemInformation(): Promise<typeof import('systeminformation')> {
+  const module = await import('systeminformation');
+  return (module as { default?: typeof import('systeminformation') }).default ?? module;
 }
