@@ -36,7 +36,7 @@ describe('credentials and tokens', () => {
       api_version: '2.31',
       server_version: '2.0.0',
       feature_set: 'basic',
-      tray_agent: { long_poll_max_ms: 30000 },
+      tray_agent: { long_poll_max_ms: 60000, multi_queue_next_task: true },
     });
     expect(Object.keys(claims.identity).sort()).toEqual(['company', 'company_name', 'role', 'user', 'user_name']);
     expect(claims.identity.role).toBe('admin');

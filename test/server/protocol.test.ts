@@ -190,7 +190,7 @@ describe('wire protocol', () => {
   it('server.info and debug.ping need no credentials', async () => {
     const info = await rawCall<JsonRecord>(server.url, 'server.info');
     expect(info.status).toBe(200);
-    expect(info.envelope.data).toMatchObject({ api_version: '2.31', version: '2.0.0', tray_agent: { long_poll_max_ms: 30000 } });
+    expect(info.envelope.data).toMatchObject({ api_version: '2.31', version: '2.0.0', tray_agent: { long_poll_max_ms: 60000, multi_queue_next_task: true } });
     const ping = await rawCall<JsonRecord>(server.url, 'debug.ping', { hello: 'x' });
     expect(ping.envelope.data).toEqual({ hello: 'x', msg: 'ClearML server' });
   });
