@@ -62,14 +62,10 @@ async function newTask(script: string): Promise<string> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // Warm-up: builds the cached environment and learns its python.
-let venvPython = '';
 await runTask({ taskId: await newTask('print("warm")\n'), workerId: 'bench:0', api, settings, monitoring: true, onEvent: () => undefined });
-{
-  const probe = await newTask('import sys\nprint(sys.executable)\n');
-  let out = '';
-  await runTask({ taskId: probe, workerId: 'bench:0', api, settings, monitoring: true, echo: (t) => (out += t) });
-  venvPython = out.split('\n').find((l) => l.includes('venvs-cache') && l.endsWith('python'))?.trim() ?? 'python3';
-}
+let probeOutput = '';
+await runTask({ taskId: await newTask('import sys\nprint(sys.executable)\n'), workerId: 'bench:0', api, settings, monitoring: true, echo: (t) => (probeOutput += t) });
+const venvPython = probeOutput.split('\n').find((l) => l.includes('venvs-cache') && l.endsWith('python'))?.trim() ?? 'python3';
 const pythonStart: number[] = [];
 for (let i = 0; i < RUNS; i++) {
   const t = performance.now();
