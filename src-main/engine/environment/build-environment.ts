@@ -19,7 +19,7 @@ export interface BuiltEnvironment {
  * The requirement lines go to the installer through a private temporary file rather than argv:
  * index URLs may carry credentials, and argv is visible to every user of the machine.
  */
-async function withRequirementsFile<T>(lines: string[], use: (file: string) => Promise<T>): Promise<T> {
+export async function withRequirementsFile<T>(lines: string[], use: (file: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tray-agent-reqs-'));
   try {
     const file = path.join(dir, 'requirements.txt');

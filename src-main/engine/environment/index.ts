@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BuiltEnvironment } from './build-environment.js';
-import { buildEnvironment, pythonRuns } from './build-environment.js';
+import { buildEnvironment, pythonRuns, withRequirementsFile } from './build-environment.js';
 import { computeCacheKey, pipSettingsFromEnv } from './cache-key.js';
 import { useCacheEntry } from './env-cache.js';
 import { EnvironmentError, throwIfCancelled } from './errors.js';
@@ -149,6 +149,31 @@ async function buildUncached(
   }
 }
 
+/** CLEARML_AGENT_SKIP_PIP_VENV_INSTALL: the requirements go into the interpreter itself; nothing is cached. */
+async function installIntoInterpreter(
+  builder: EnvironmentBuilder,
+  base: InterpreterInfo,
+  installLines: string[],
+  original: string | null,
+  opts: EnvironmentOptions,
+  ctx: BuildContext,
+): Promise<PreparedEnvironment> {
+  // The interpreter as named (a venv's python is a link to its base: the link is what we want).
+  const python = opts.pythonBinary && path.isAbsolute(opts.pythonBinary) ? opts.pythonBinary : base.executable;
+  opts.log(`Installing into ${python} itself (no virtual environment)`);
+  if (installLines.length > 0) await withRequirementsFile([...indexLines(opts.extraIndexUrls), ...installLines], (file) => builder.install(python, file, ctx));
+  return {
+    pythonExecutable: python,
+    venvDir: base.prefix,
+    pythonVersion: base.version,
+    cacheHit: false,
+    cacheKey: '',
+    frozenRequirements: await builder.freeze(python, ctx),
+    originalRequirements: original,
+    release: async () => undefined,
+  };
+}
+
 async function useInterpreterAsIs(req: EnvironmentRequest, opts: EnvironmentOptions, env: NodeJS.ProcessEnv): Promise<PreparedEnvironment> {
   const base = await resolveInterpreter(req.binary, opts, env, opts.signal);
   opts.log(`Python ${base.version}: ${base.executable} (used as is: no environment is created and nothing is installed)`);
@@ -185,6 +210,7 @@ async function prepare(req: EnvironmentRequest, opts: EnvironmentOptions): Promi
   opts.log(resolved.description);
   const plan = planRequirements(resolved.sources, { pathExists: existsSync });
   for (const warning of plan.warnings) opts.log(`WARNING: ${warning}`);
+  if (req.installIntoInterpreter) return installIntoInterpreter(choice.builder, base, plan.installLines, resolved.originalRequirements, opts, ctx);
   const cacheKey = computeCacheKey({
     packageManager: choice.effective,
     python: base,

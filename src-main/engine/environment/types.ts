@@ -19,6 +19,11 @@ export interface EnvironmentRequest {
    * (standalone mode, CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL).
    */
   skipInstall?: boolean;
+  /**
+   * No venv, but the requirements are installed into the selected interpreter itself
+   * (CLEARML_AGENT_SKIP_PIP_VENV_INSTALL, for images that carry their own python).
+   */
+  installIntoInterpreter?: boolean;
 }
 
 export interface EnvironmentCacheOptions {

@@ -89,5 +89,6 @@ export function taskRunSettingsFromConfig(config: AgentConfig, overrides: RunOve
     secrets: collectSecretValues(config),
     standalone: overrides.standalone ?? false,
     skipPythonEnvInstall,
+    skipPipVenvInstall: agent.skipPipVenvInstall,
   };
 }

@@ -33,4 +33,9 @@ export interface TaskRunSettings {
   readonly standalone: boolean;
   /** Skip the venv and installs: `CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL`. */
   readonly skipPythonEnvInstall: boolean;
+  /**
+   * `CLEARML_AGENT_SKIP_PIP_VENV_INSTALL`: no venv, requirements installed into the interpreter
+   * itself — the default one (true) or the one at this path (string).
+   */
+  readonly skipPipVenvInstall?: boolean | string;
 }

@@ -10,6 +10,7 @@ import { createTaskRunApi } from '../../../src-main/engine/task-run/api-adapter.
 import { runTask, type RunTaskOptions } from '../../../src-main/engine/task-run/run-task.js';
 import type { TaskRunSettings } from '../../../src-main/engine/task-run/settings.js';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { startEmbeddedServer } from '../../../src-main/server/index.js';
 
 // The execute pipeline against real parts: the embedded server over HTTP, git repositories on
@@ -210,6 +211,19 @@ describe('runTask end to end (venv mode)', () => {
     } finally {
       await hang.close();
     }
+  });
+
+  it('CLEARML_AGENT_SKIP_PIP_VENV_INSTALL=<python>: installs into that interpreter, no venv', async () => {
+    const ownPython = join(root, 'own-env');
+    execFileSync('python3', ['-m', 'venv', ownPython]);
+    const python = join(ownPython, 'bin', 'python');
+    const taskId = await createTask({
+      script: { entry_point: 'x.py', binary: 'python3', diff: 'import sys, tray_alpha\nprint("ran with", sys.executable, tray_alpha.__version__)\n', requirements: { pip: 'tray-alpha==1.0' } },
+    });
+    const result = await runTask({ taskId, workerId: 'test-host:0', api: createTaskRunApi(client), settings: settings({ skipPipVenvInstall: python }), monitoring: true });
+    expect(result.finalStatus.call).toBe('completed');
+    expect(await logText(taskId)).toContain(`ran with ${python} 1.0`);
+    expect(execFileSync(python, ['-c', 'import tray_alpha; print(tray_alpha.__version__)'], { encoding: 'utf8' }).trim()).toBe('1.0');
   });
 
   it('loses no log line when the server is killed and restarted mid-run', async () => {

@@ -11,6 +11,7 @@ export function environmentPhase(options: { reportStatus: boolean }): TaskPhase 
       const { settings } = ctx;
       const script = ctx.task?.script ?? {};
       const skipInstall = settings.standalone || settings.skipPythonEnvInstall;
+      const noVenv = settings.skipPipVenvInstall;
       try {
         ctx.environment = await prepareEnvironment(
           {
@@ -19,9 +20,11 @@ export function environmentPhase(options: { reportStatus: boolean }): TaskPhase 
             repoDir: workspace.repoDir,
             workingDir: workspace.workingDir,
             skipInstall,
+            installIntoInterpreter: Boolean(noVenv),
           },
           {
             ...settings.environment,
+            ...(typeof noVenv === 'string' && noVenv ? { pythonBinary: noVenv, ignoreRequestedPythonVersion: true } : {}),
             env: { ...(settings.baseEnv as NodeJS.ProcessEnv), ...workspace.askPassEnv },
             log: (line) => ctx.log('INFO', line),
             signal,

@@ -31,7 +31,8 @@ export function launchPhase(): TaskPhase {
         forceGitRootPythonPath: settings.forceGitRootPythonPath,
         gpuEnv: settings.gpuEnv,
         taskEnvironment: taskEnvironmentSection(ctx),
-        venvDir: environment.venvDir,
+        // Only a venv of ours goes first on PATH; an interpreter used as is keeps the env as it is.
+        venvDir: settings.standalone || settings.skipPythonEnvInstall || settings.skipPipVenvInstall ? null : environment.venvDir,
       });
       let entry;
       try {
