@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadAgentConfig, applyEnvironmentSection } from '../../engine/config/index.js';
 import { createApiClient } from '../../engine/api/index.js';
 import { apiClientOptionsFromConfig } from '../../engine/api/from-config.js';
@@ -44,7 +44,7 @@ export function registerExecuteCommand(program: Command): void {
     .option('--clone', 'clone the task (tasks.clone) and run the clone')
     .addOption(new Option('--log-level <level>', 'log level for the task (CLEARML_LOG_LEVEL)').argParser((v) => {
       const upper = v.toUpperCase();
-      if (!logLevels.includes(upper)) throw new UsageError(`--log-level "${v}": expected one of ${logLevels.join(', ')}`);
+      if (!logLevels.includes(upper)) throw new InvalidArgumentError(`expected one of ${logLevels.join(', ')}`);
       return upper;
     }))
     .option('--log-file <path>', 'also write the task output to this file')

@@ -12,7 +12,7 @@ import { workspacePhase } from './phases/workspace.js';
 import { environmentPhase } from './phases/environment.js';
 import { launchPhase } from './phases/launch.js';
 import { supervisePhase } from './phases/supervise.js';
-import { createLogShipper, createRedactor } from '../logs/index.js';
+import { createLogShipper, createRedactor, type LogShipper } from '../logs/index.js';
 
 export interface RunTaskOptions {
   readonly taskId: string;
@@ -51,19 +51,26 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
   const cleanups = new CleanupStack();
   cleanups.push('task folder', () => rm(taskDir, { recursive: true, force: true }));
 
-  const shipper = options.monitoring
-    ? createLogShipper({
-        taskId,
-        workerId,
-        spoolDir: settings.spoolDir,
-        sink: { addBatch: (events) => api.addLogEvents(events) },
-        redactor: createRedactor({ secrets: [...settings.secrets], env: settings.baseEnv as NodeJS.ProcessEnv }),
-        suppressCarriageReturn: settings.suppressCarriageReturn,
-      })
-    : null;
+  // The log goes to the task only once the task is known to exist and be ours (after the start
+  // phase): a bad id must not leave a spool of lines no server will ever accept.
+  let shipper: LogShipper | null = null;
+  const earlyLines: Array<[AgentLogLevel, string]> = [];
+  const openTaskLog = (): void => {
+    if (!options.monitoring || shipper) return;
+    shipper = createLogShipper({
+      taskId,
+      workerId,
+      spoolDir: settings.spoolDir,
+      sink: { addBatch: (events) => api.addLogEvents(events) },
+      redactor: createRedactor({ secrets: [...settings.secrets], env: settings.baseEnv as NodeJS.ProcessEnv }),
+      suppressCarriageReturn: settings.suppressCarriageReturn,
+    });
+    for (const [level, text] of earlyLines.splice(0)) shipper.agentLine(level, text);
+  };
   const echo = options.echo;
   const log = (level: AgentLogLevel, text: string): void => {
-    shipper?.agentLine(level, text);
+    if (shipper) shipper.agentLine(level, text);
+    else if (options.monitoring) earlyLines.push([level, text]);
     echo?.(`${text}\n`);
   };
   const emit = (event: TaskRunEvent): void => options.onEvent?.(event);
@@ -125,6 +132,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
       ctx.timings[phase.name] = durationMs;
       emit({ type: 'phase-finished', taskId, phase: phase.name, durationMs });
       if (phase.name === 'start' && options.monitoring) {
+        openTaskLog();
         watcher = watchForAbort({
           taskId,
           intervalMs: settings.abortPollIntervalMs,
@@ -148,10 +156,12 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     options.externalStop?.signal.removeEventListener('abort', onExternalStop);
   }
 
-  if (notRunnable) {
+  if (notRunnable || !ctx.task) {
+    // The task is not ours to report on (missing, not queued): nothing goes to the server.
     await cleanups.runAll();
-    await shipper?.close({ timeoutMs: 5_000 });
-    throw notRunnable;
+    if (notRunnable) throw notRunnable;
+    const detail = ctx.ending?.kind === 'setup-failed' ? ctx.ending.detail : 'the task could not be read';
+    throw new TaskNotRunnableError(`task ${taskId}: ${detail}`);
   }
 
   const ending: RunEnding = ctx.ending ?? { kind: 'setup-failed', reason: 'agent error', detail: 'the run ended without an outcome' };
@@ -166,7 +176,9 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
   for (const failure of failures) log('WARNING', `Cleanup "${failure.name}" failed: ${String(failure.error)}`);
 
   // Ship every line before the final status, so a follower sees the whole log once it ends.
-  const shipped = shipper ? await shipper.close({ timeoutMs: 30_000 }) : { pending: 0 };
+  const openShipper = shipper as LogShipper | null;
+  shipper = null; // later agent lines (the status report) only reach the terminal
+  const shipped = openShipper ? await openShipper.close({ timeoutMs: 30_000 }) : { pending: 0 };
   if (options.monitoring) {
     await reportFinalStatus(api, taskId, workerId, finalStatus, ctx.timings, log);
   }

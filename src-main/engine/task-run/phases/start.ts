@@ -1,4 +1,5 @@
 import type { TaskPhase } from '../context.js';
+import { isTaskNotFound } from '../api-adapter.js';
 
 /** Thrown when the task must not run here at all (not queued under --require-queue). */
 export class TaskNotRunnableError extends Error {
@@ -14,7 +15,13 @@ export function startPhase(options: { requireQueue: boolean; reportStatus: boole
   return {
     name: 'start',
     async run(ctx) {
-      const task = await ctx.api.getTask(ctx.taskId);
+      let task;
+      try {
+        task = await ctx.api.getTask(ctx.taskId);
+      } catch (error) {
+        if (isTaskNotFound(error)) throw new TaskNotRunnableError(`task ${ctx.taskId} was not found on the server; check the id (tray-agent task list)`);
+        throw error;
+      }
       ctx.task = task;
       if (!options.reportStatus) return;
       const { dequeued } = await ctx.api.dequeue(ctx.taskId, 'in_progress');

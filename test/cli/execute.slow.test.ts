@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
+import { writeAgentConfig } from '../helpers/agent-config.js';
+import { runCliCaptured } from '../helpers/run-cli-captured.js';
+import { createApiClient, type ApiClient } from '../../src-main/engine/api/index.js';
+
+// `tray-agent execute` end to end: the command line, the embedded server, real task processes.
+let server: TestServer;
+let root: string;
+let client: ApiClient;
+let configFile: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'tray-agent-execute-cli-'));
+  server = await startTestServer();
+  client = createApiClient({ apiServer: server.url, credentials: server.credentials });
+  configFile = await writeAgentConfig(root, server);
+});
+
+afterAll(async () => {
+  await server?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function task(script: string, queued = false): Promise<string> {
+  const { id } = await client.tasks.create({ name: 'execute test', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script } } as never);
+  if (queued) await client.tasks.enqueue({ task: id, queueName: 'execute-tests' });
+  return id;
+}
+
+const execute = (...args: string[]) => runCliCaptured('--config-file', configFile, 'execute', ...args);
+
+describe('tray-agent execute', () => {
+  it('runs the task, prints its output, completes it, exits 0', async () => {
+    const id = await task('print("hello from execute")\n');
+    const result = await execute('--id', id);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('hello from execute');
+    expect((await client.tasks.getById(id)).status).toBe('completed');
+  });
+
+  it("returns the task's exit code and marks it failed", async () => {
+    const id = await task('import sys\nsys.exit(3)\n');
+    const result = await execute('--id', id);
+    expect(result.code).toBe(3);
+    const after = await client.tasks.getById(id);
+    expect(after.status).toBe('failed');
+    expect(after.status_reason).toBe('worker execution exit code 3');
+  });
+
+  it('--disable-monitoring runs without touching the task status', async () => {
+    const id = await task('print("unmonitored")\n');
+    const result = await execute('--id', id, '--disable-monitoring');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('unmonitored');
+    expect((await client.tasks.getById(id)).status).toBe('created');
+  });
+
+  it('--clone runs a clone and leaves the original alone', async () => {
+    const id = await task('print("cloned run")\n');
+    const result = await execute('--id', id, '--clone');
+    expect(result.code).toBe(0);
+    const cloneId = /→ ([0-9a-f]{32})/.exec(result.stdout)?.[1];
+    expect(cloneId).toBeDefined();
+    expect((await client.tasks.getById(cloneId!)).status).toBe('completed');
+    expect((await client.tasks.getById(id)).status).toBe('created');
+  });
+
+  it('--timeout stops the task and marks it failed with the limit', async () => {
+    const id = await task('import time\nprint("long", flush=True)\ntime.sleep(60)\n');
+    const started = Date.now();
+    const result = await execute('--id', id, '--timeout', '1');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(result.code).toBe(255);
+    const after = await client.tasks.getById(id);
+    expect(after.status).toBe('failed');
+    expect(after.status_reason).toBe('task exceeded its time limit of 1 s');
+  });
+
+  it('--require-queue refuses a task that is not queued', async () => {
+    const id = await task('print("should not run")\n');
+    const result = await execute('--id', id, '--require-queue');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/not queued/);
+    expect(result.stdout).not.toContain('should not run');
+  });
+
+  it('bad input: unknown task id, bad --log-level, conflicting flags', async () => {
+    const missing = await execute('--id', 'f'.repeat(32));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/f{32}/);
+    const level = await execute('--id', 'x', '--log-level', 'LOUD');
+    expect(level.code).toBe(2);
+    expect(level.stderr).toMatch(/--log-level <level>' argument 'LOUD' is invalid. expected one of DEBUG/);
+    const both = await execute('--id', 'x', '--disable-monitoring', '--full-monitoring');
+    expect(both.code).toBe(2);
+  });
+});
