@@ -202,4 +202,38 @@ describe('daemon', () => {
     expect(await logOf(dual)).toContain('GPUS=0,1');
     expect(await logOf(half1)).toContain('GPUS=2');
   });
+
+  it('services mode runs tasks in the background, each as its own worker W:service:T, at most N at once', async () => {
+    await queue('svc-q');
+    const script = 'import time\nprint("service up", flush=True)\ntime.sleep(2)\n';
+    const ids = [await enqueueScript('svc-q', script), await enqueueScript('svc-q', script), await enqueueScript('svc-q', script)];
+    const handle = await daemon({ queues: ['svc-q'], servicesMode: 2 });
+    await waitForStatus(ids[0]!, ['in_progress']);
+    await waitForStatus(ids[1]!, ['in_progress']);
+    expect((await client.tasks.getById(ids[2]!)).status).toBe('queued');
+    const workers = (await client.workers.getAll({ lastSeenSec: 0 })).map((w) => w.id);
+    expect(workers).toEqual(expect.arrayContaining([`${handle.workerId}:service:${ids[0]}`, `${handle.workerId}:service:${ids[1]}`]));
+    for (const id of ids) await waitForStatus(id, ['completed']);
+  });
+
+  it('agent.reload_config picks up a new schedule without a restart', async () => {
+    await queue('reload-q');
+    const reloadRoot = join(root, 'reload');
+    const writeConfig = (uptime: string) => writeAgentConfig(reloadRoot, server, `reload_config: true\n  uptime: ["${uptime}"]`);
+    const reloadConfig = await writeConfig('17-20 SUN-TUE');
+    const saturdayNoon = new Date(2026, 10, 28, 12, 0, 0);
+    const task = await enqueueScript('reload-q');
+    const handle = await startDaemon({
+      flags: { queues: ['reload-q'], configFile: reloadConfig, pollingIntervalSec: 0.2 },
+      log: () => undefined,
+      now: () => saturdayNoon,
+      env: { PATH: process.env['PATH'], HOME: root },
+    });
+    handles.push(handle);
+    await new Promise((r) => setTimeout(r, 700));
+    expect((await client.tasks.getById(task)).status).toBe('queued');
+    await writeConfig('10-14 SAT');
+    await waitForStatus(task, ['completed'], 15_000);
+  });
 });
+
