@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../src-main/cli/main.js';
+import { runCliCaptured, type CliResult } from '../helpers/run-cli-captured.js';
 import { newLogCursor, readNewLogEvents } from '../../src-main/cli/commands/task.js';
 import { createApiClient, cliArgsForTask, cliArgsSystemTag, type ApiClient, type Task } from '../../src-main/engine/api/index.js';
 import { startTestServer } from '../helpers/embedded-server.js';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** The `task` and `list` commands end to end: runCli in-process against the embedded server. */
 describe('tray-agent task / list against the embedded server', () => {
@@ -39,28 +33,8 @@ describe('tray-agent task / list against the embedded server', () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  /** One command line; stdout/stderr captured, exit code as the bin would return it. */
-  async function cli(...args: string[]): Promise<CliResult> {
-    let stdout = '';
-    let stderr = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += String(chunk);
-      return true;
-    });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    });
-    process.exitCode = undefined;
-    try {
-      const code = await runCli(['--config-file', configFile, ...args]);
-      return { code, stdout, stderr };
-    } finally {
-      process.exitCode = undefined;
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
+  /** One command line against this server's config; stdout/stderr captured. */
+  const cli = (...args: string[]): Promise<CliResult> => runCliCaptured('--config-file', configFile, ...args);
 
   async function createdId(result: CliResult): Promise<string> {
     expect(result.stderr).not.toContain('tray-agent task');
@@ -234,19 +208,8 @@ describe('tray-agent task / list against the embedded server', () => {
   it('says which server it cannot reach', async () => {
     const unreachable = join(workDir, 'unreachable.conf');
     await writeFile(unreachable, 'api { api_server: "http://127.0.0.1:9", credentials { access_key: "k", secret_key: "s" } }\n');
-    let stderr = '';
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    });
-    process.exitCode = undefined;
-    try {
-      const code = await runCli(['--config-file', unreachable, 'task', 'list']);
-      expect(code).toBe(1);
-    } finally {
-      process.exitCode = undefined;
-      err.mockRestore();
-    }
+    const { code, stderr } = await runCliCaptured('--config-file', unreachable, 'task', 'list');
+    expect(code).toBe(1);
     expect(stderr).toContain('http://127.0.0.1:9');
     expect(stderr).not.toContain('"s"');
   });

@@ -2,32 +2,14 @@
 // object of workers.status_report (clearml-api §4.3: field names, units, 3 decimals).
 import os from 'node:os';
 import { queryGpus } from '../gpu/nvidia-smi-query.js';
+import type { MachineStats } from '../api/services/workers.js';
 import type { GpuInfo } from '../gpu/nvidia-smi-parse.js';
 import type { GpuSelection } from '../gpu/gpu-spec.js';
 import { cpuUsagePercent, ratePerSecondMB, type ByteCounters, type CpuTimes, type DiskCounters } from './linux-counters.js';
 import { createSystemProbe, type SystemProbe } from './system-probe.js';
 
-/** The wire object; lists hold one value (CPU) or one value per reported GPU. */
-export interface MachineStats {
-  /** Percent, mean over cores. */
-  cpu_usage?: number[];
-  cpu_temperature?: number[];
-  /** MB. */
-  memory_used?: number;
-  memory_free?: number;
-  /** Percent free on `diskPath` (agent.resource_monitoring.disk_use_path, default home). */
-  disk_free_home?: number;
-  /** MB/s. */
-  disk_read?: number;
-  disk_write?: number;
-  network_tx?: number;
-  network_rx?: number;
-  gpu_usage?: number[];
-  /** MB per GPU. */
-  gpu_memory_used?: number[];
-  gpu_memory_free?: number[];
-  gpu_temperature?: number[];
-}
+/** The wire object of workers.status_report (reference §4.3), as the API client defines it. */
+export type { MachineStats };
 
 /** One raw sample, for live views (tray, dashboard). */
 export interface MachineSample {
