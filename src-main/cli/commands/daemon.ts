@@ -109,6 +109,7 @@ export function registerDaemonCommand(program: Command): void {
         const configFile = cmd.optsWithGlobals().configFile as string | undefined;
         if (flags.docker !== undefined) throw new UsageError('--docker: Docker mode is not available in this version of Tray Agent; run without --docker (venv mode)');
         if (flags.drain && flags.stop === undefined) throw new UsageError(`--drain goes with --stop (or send ${drainSignal} to the daemon)`);
+        if (flags.useOwnerToken) process.stderr.write('tray-agent daemon: --use-owner-token needs an enterprise ClearML server (impersonation); ignored: tasks run with this agent\'s credentials\n');
         if (flags.gitUser || flags.gitPass) process.stderr.write('tray-agent daemon: --git-user/--git-pass are ignored (as in clearml-agent); set agent.git_user/git_pass or CLEARML_AGENT_GIT_USER/PASS\n');
         const daemonFlags = toDaemonFlags(flags, configFile);
         if (flags.stop !== undefined) return stopLocalDaemon(daemonFlags, Array.isArray(flags.stop) ? flags.stop : [], flags.drain ?? false);

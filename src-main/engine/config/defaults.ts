@@ -64,7 +64,7 @@ export function builtInDefaults(): ConfigTree {
       },
       venvs_dir: '~/.clearml/venvs-builds',
       venvs_cache: { path: '~/.clearml/venvs-cache', max_entries: 10, free_space_threshold_gb: 2.0, lock_timeout: 30 },
-      vcs_cache: { enabled: true, path: '~/.clearml/vcs-cache', clone_on_pull_fail: false },
+      vcs_cache: { enabled: true, path: '~/.clearml/vcs-cache', clone_on_pull_fail: false, max_entries: 50 },
       pip_download_cache: { enabled: true, path: '~/.clearml/pip-download-cache' },
       custom_build_script: '',
       skip_pip_venv_install: null,

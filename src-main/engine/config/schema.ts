@@ -108,6 +108,8 @@ function agentSchema(context: ExpandContext) {
         enabled: bool(true),
         path: path('~/.clearml/vcs-cache', context),
         cloneOnPullFail: bool(false),
+        // Ours: clearml-agent never evicts its vcs cache.
+        maxEntries: num(50, { integer: true, min: 1 }),
       }),
       pipDownloadCache: section({
         enabled: bool(true),

@@ -117,6 +117,7 @@ export function createDaemonApi(client: ApiClient, options: { now?: () => number
         ...(report.taskId ? { task: report.taskId } : {}),
         ...(report.queueId ? { queue: report.queueId } : {}),
         machineStats: (report.machineStats ?? null) as never,
+        ...(report.tags ? { tags: [...report.tags] } : {}),
       });
     },
     async markPulled(taskId, workerId, queueName) {

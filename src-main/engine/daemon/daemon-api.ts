@@ -19,6 +19,8 @@ export interface StatusReport {
   readonly taskId?: string;
   readonly queueId?: string;
   readonly machineStats?: Record<string, unknown> | null;
+  /** --child-report-tags */
+  readonly tags?: readonly string[];
 }
 
 export interface DaemonApi {

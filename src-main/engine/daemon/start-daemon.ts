@@ -268,7 +268,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
 
   const reporter = startWorkerReporter({
     api,
-    buildReports: (stats) => loop.currentReports(stats),
+    buildReports: (stats) => loop.currentReports(stats).map((report) => (flags.childReportTags?.length ? { ...report, tags: flags.childReportTags } : report)),
     takeMachineStats: async () => sampler.takeReport() as Record<string, unknown> | null,
     onError: (error) => log('debug', `status report failed: ${String(error)}`),
   });

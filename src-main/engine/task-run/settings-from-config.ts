@@ -44,6 +44,7 @@ export function taskRunSettingsFromConfig(config: AgentConfig, overrides: RunOve
     workRoot: join(agent.stateDir, 'work'),
     spoolDir: agent.spoolDir,
     vcsCacheDir: agent.vcsCache.enabled ? agent.vcsCache.path : null,
+    vcsCacheMaxEntries: agent.vcsCache.maxEntries,
     git: {
       user: agent.gitUser ?? null,
       pass: agent.gitPass ?? null,

@@ -10,6 +10,8 @@ export interface TaskRunSettings {
   readonly workRoot: string;
   readonly spoolDir: string;
   readonly vcsCacheDir: string | null;
+  /** Repositories kept in the vcs cache (least recently used beyond it are evicted after a task). */
+  readonly vcsCacheMaxEntries?: number;
   readonly git: WorkspaceOptions['git'];
   readonly environment: Omit<EnvironmentOptions, 'env' | 'log' | 'signal'>;
   /** The environment the agent runs with (config `environment {}` applied). */

@@ -110,7 +110,7 @@ describe('loadAgentConfig: sources', () => {
       freeSpaceThresholdGb: 2,
       lockTimeoutSec: 30,
     });
-    expect(config.agent.vcsCache).toEqual({ enabled: true, path: join(home, '.clearml/vcs-cache'), cloneOnPullFail: false });
+    expect(config.agent.vcsCache).toEqual({ enabled: true, path: join(home, '.clearml/vcs-cache'), cloneOnPullFail: false, maxEntries: 50 });
     expect(config.agent.pipDownloadCache.path).toBe(join(home, '.clearml/pip-download-cache'));
     expect(config.agent.packageManager.type).toBe('pip');
     expect(config.agent.packageManager.priorityPackages).toEqual(['cython', 'numpy', 'setuptools', 'pip', 'uv']);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { prepareWorkspace, WorkspaceError } from '../../workspace/index.js';
+import { evictVcsCache, prepareWorkspace, WorkspaceError } from '../../workspace/index.js';
 import { TaskSetupError, type TaskPhase } from '../context.js';
 
 /** Source code: vcs cache → clone/fetch → checkout → submodules → diff or literal script. */
@@ -53,6 +53,14 @@ export function workspacePhase(options: { reportStatus: boolean }): TaskPhase {
         throw error;
       }
       const workspace = ctx.workspace;
+      const { vcsCacheDir, vcsCacheMaxEntries } = settings;
+      if (vcsCacheDir && vcsCacheMaxEntries) {
+        // Runs after the task (cleanups are last-in first-out), when its entry is no longer in use.
+        ctx.cleanups.push('vcs cache eviction', async () => {
+          const { removed } = await evictVcsCache({ dir: vcsCacheDir, maxEntries: vcsCacheMaxEntries });
+          if (removed.length > 0) ctx.log('INFO', `vcs cache: evicted ${removed.length} least recently used repositories`);
+        });
+      }
       ctx.cleanups.push('workspace', () => workspace.cleanup());
       if (options.reportStatus && !script.version_num && workspace.resolvedCommit) {
         // Record the commit the task ran at, so a clone of it reproduces exactly this run.
