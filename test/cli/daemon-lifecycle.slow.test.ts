@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
 import { writeAgentConfig } from '../helpers/agent-config.js';
 import { spawnCli } from '../helpers/cli-process.js';
@@ -84,4 +85,20 @@ describe('daemon lifecycle through the CLI', () => {
     expect(result.stdout).toMatch(/queue status-off: PAUSED — queue tag force_workers:off/);
     expect(result.stdout).toMatch(/queue status-on: PAUSED — inside downtime/);
   });
+
+  it('daemon --detached runs in the background with its log under the state dir; --stop ends it', async () => {
+    await client.queues.create({ name: 'detached-q' });
+    const env = { HOME: root, CLEARML_WORKER_ID: 'detached-worker' };
+    const starter = spawnCli(['--config-file', configFile, 'daemon', '--queue', 'detached-q', '--detached'], { env });
+    expect(await new Promise((r) => starter.once('exit', r))).toBe(0);
+    expect(starter.output()).toMatch(/running in the background \(pid \d+\)/);
+    const logFile = /log file: (\S+)/.exec(starter.output())?.[1];
+    expect(logFile).toContain(join(root, 'state', 'logs'));
+    await until(async () => (await client.workers.getAll({ lastSeenSec: 0 })).some((w) => w.id === 'detached-worker'), 30_000, 'the detached daemon to register');
+    const stop = await runCliCaptured('--config-file', configFile, 'daemon', '--queue', 'detached-q', '--stop', 'detached-worker');
+    expect(stop.code).toBe(0);
+    await until(async () => !(await client.workers.getAll({ lastSeenSec: 0 })).some((w) => w.id === 'detached-worker'), 15_000, 'the daemon to unregister');
+    expect(readFileSync(logFile!, 'utf8')).toMatch(/Worker detached-worker listening to queues detached-q/);
+  });
 });
+

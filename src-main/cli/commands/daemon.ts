@@ -114,7 +114,7 @@ export function registerDaemonCommand(program: Command): void {
         const daemonFlags = toDaemonFlags(flags, configFile);
         if (flags.stop !== undefined) return stopLocalDaemon(daemonFlags, Array.isArray(flags.stop) ? flags.stop : [], flags.drain ?? false);
         if (flags.status) return printStatus(daemonFlags);
-        if (flags.detached) return startDetached();
+        if (flags.detached) return startDetached(configFile);
         return runDaemon(daemonFlags, flags);
       }),
     );
@@ -156,8 +156,8 @@ async function runDaemon(flags: DaemonFlags, cli: DaemonCliFlags): Promise<void>
 }
 
 /** Re-runs this command line without --detached as a background process with its own log file. */
-async function startDetached(): Promise<void> {
-  const stateDir = (await loadAgentConfig({})).config.agent.stateDir;
+async function startDetached(configFile: string | undefined): Promise<void> {
+  const stateDir = (await loadAgentConfig({ configFile })).config.agent.stateDir;
   const logDir = join(stateDir, 'logs');
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
   const logFile = join(logDir, `daemon-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
