@@ -255,6 +255,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
         api: taskRunApi,
         settings: taskRunSettingsFromConfig(config, { gpuEnv: slot.gpuEnv, baseEnv: env }),
         monitoring: true,
+        pulled: true,
         externalStop: stop,
         echo: options.echoTaskOutput,
         onEvent: (event) => {

@@ -22,6 +22,12 @@ export interface RunTaskOptions {
   /** false = clearml-agent's --disable-monitoring: no status changes, no log shipping. */
   readonly monitoring: boolean;
   readonly requireQueue?: boolean;
+  /**
+   * The task was already taken from its queue by this agent (the daemon): it is ours from the
+   * first moment, so even a stop before the start phase ends it with a status (never left
+   * in_progress). `execute --id` leaves this false: a task it never started is not touched.
+   */
+  readonly pulled?: boolean;
   /** Aborting it stops the run with this reason (the daemon passes 'shutdown'). */
   readonly externalStop?: { signal: AbortSignal; reason: () => StopReason };
   /** Echo of everything shipped (task output and agent lines), e.g. to the terminal. */
@@ -67,6 +73,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     });
     for (const [level, text] of earlyLines.splice(0)) shipper.agentLine(level, text);
   };
+  if (options.pulled) openTaskLog();
   const echo = options.echo;
   const log = (level: AgentLogLevel, text: string): void => {
     if (shipper) shipper.agentLine(level, text);
@@ -156,7 +163,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     options.externalStop?.signal.removeEventListener('abort', onExternalStop);
   }
 
-  if (notRunnable || !ctx.task) {
+  if (notRunnable || (!ctx.task && !options.pulled)) {
     // The task is not ours to report on (missing, not queued): nothing goes to the server.
     await cleanups.runAll();
     if (notRunnable) throw notRunnable;

@@ -213,6 +213,18 @@ describe('runTask end to end (venv mode)', () => {
     }
   });
 
+  it('a pulled task stopped before it started is marked stopped "agent shutdown", never left in_progress', async () => {
+    const taskId = await createTask({ script: { entry_point: 'x.py', binary: 'python3', diff: 'print(1)\n' } });
+    await client.tasks.started({ task: taskId, force: true, statusMessage: 'pulled by agent' });
+    const stop = new AbortController();
+    stop.abort();
+    const result = await run(taskId, { pulled: true, externalStop: { signal: stop.signal, reason: () => ({ kind: 'shutdown' }) } });
+    expect(result.finalStatus.call).toBe('stopped');
+    const task = await client.tasks.getById(taskId);
+    expect(task.status).toBe('stopped');
+    expect(task.status_reason).toBe('agent shutdown');
+  });
+
   it('CLEARML_AGENT_SKIP_PIP_VENV_INSTALL=<python>: installs into that interpreter, no venv', async () => {
     const ownPython = join(root, 'own-env');
     execFileSync('python3', ['-m', 'venv', ownPython]);
