@@ -160,6 +160,8 @@ export class DaemonLoop {
     }
     const ordered = orderQueuesForPull(indexed, options.orderFairness, this.#lastServedIndex);
     if (this.#running.size === 0) this.#state = { kind: 'idle', reason: `waiting for tasks on ${ordered.map((d) => d.queue.name).join(', ')}` };
+    // A stop or drain that arrived while the gates were fetched must not start a long wait.
+    if (this.#mode !== 'run') return;
     this.#pullAbort = new AbortController();
     const waitMs = Math.min(options.api.longPollMaxMs(), this.#untilEdgeMs(now));
     let pulled: { taskId: string; queueId: string } | null;
@@ -175,6 +177,7 @@ export class DaemonLoop {
       this.#pullAbort = null;
     }
     if (!pulled) {
+      if (this.#mode !== 'run') return;
       // Without long-poll the server answered at once: wait the polling interval.
       if (waitMs <= 0) await this.#sleep(this.#sleepMs(now));
       return;
