@@ -12,7 +12,7 @@ import { formWorkerId, workerName } from '../../engine/worker-identity/index.js'
 import { startDaemon, validateDaemonFlags, DaemonSetupError, type DaemonFlags } from '../../engine/daemon/start-daemon.js';
 import { createDaemonApi } from '../../engine/daemon/api-adapter.js';
 import { drainSignal, listLocalWorkers, pickDaemonsToStop, signalLocalDaemons, stopSignal } from '../../engine/daemon/local-control.js';
-import { commandAction, UsageError, usageErrorsExitWith2 } from './task.js';
+import { commandAction, UsageError, usageErrorsExitWith2 } from '../command-errors.js';
 
 interface DaemonCliFlags {
   queue?: string[];

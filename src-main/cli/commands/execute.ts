@@ -9,7 +9,7 @@ import { runTask } from '../../engine/task-run/run-task.js';
 import { createTaskRunApi } from '../../engine/task-run/api-adapter.js';
 import { taskRunSettingsFromConfig } from '../../engine/task-run/settings-from-config.js';
 import { TaskNotRunnableError } from '../../engine/task-run/phases/start.js';
-import { commandAction, UsageError, usageErrorsExitWith2 } from './task.js';
+import { commandAction, UsageError, usageErrorsExitWith2 } from '../command-errors.js';
 
 const logLevels = ['DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'CRITICAL'];
 

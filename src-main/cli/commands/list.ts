@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Worker } from '../../engine/api/index.js';
-import { clientFor, commandAction, formatDatetime, formatTable, usageErrorsExitWith2 } from './task.js';
+import { clientFor, formatDatetime, formatTable } from './task.js';
+import { commandAction, usageErrorsExitWith2 } from '../command-errors.js';
 
 function workerRow(worker: Worker): string[] {
   const task = worker.task?.id ? `${worker.task.id}${worker.task.name ? ` (${worker.task.name})` : ''}` : '-';

@@ -1,14 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CommanderError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { UsageError, usageErrorsExitWith2 } from '../command-errors.js';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/defaults.js';
 import type { ApiCredentials } from '../../server/index.js';
 
-/** Bad flags: exit code 2, like commander's own usage errors. */
-class ServerUsageError extends Error {
-  override name = 'ServerUsageError';
-}
 
 export interface ServerFlags {
   host: string;
@@ -36,15 +33,15 @@ function expandHome(path: string, home: string): string {
 export function parseServerFlags(raw: RawServerOptions, home: string = homedir()): ServerFlags {
   const host = (raw.host ?? DEFAULT_SERVER_HOST).trim();
   if (!host || /\s|\//.test(host)) {
-    throw new ServerUsageError(`--host "${raw.host}" is not a host name or address; give e.g. 127.0.0.1`);
+    throw new UsageError(`--host "${raw.host}" is not a host name or address; give e.g. 127.0.0.1`);
   }
   const portText = (raw.port ?? String(DEFAULT_SERVER_PORT)).trim();
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || !Number.isInteger(port) || port > 65535) {
-    throw new ServerUsageError(`--port "${raw.port}" is not a port number; give an integer from 1 to 65535 (0 picks a free one)`);
+    throw new UsageError(`--port "${raw.port}" is not a port number; give an integer from 1 to 65535 (0 picks a free one)`);
   }
   const dataDirText = raw.dataDir?.trim();
-  if (raw.dataDir !== undefined && !dataDirText) throw new ServerUsageError('--data-dir is empty; give a folder path');
+  if (raw.dataDir !== undefined && !dataDirText) throw new UsageError('--data-dir is empty; give a folder path');
   const dataDir = resolve(expandHome(dataDirText ?? defaultServerDataDir(home), home));
   return { host, port, dataDir, initConf: raw.initConf === true };
 }
@@ -145,17 +142,13 @@ function untilSignal(): Promise<void> {
 
 /** `tray-agent server`: the embedded ClearML-compatible API server, in the foreground. */
 export function registerServerCommand(program: Command): void {
-  program
+  const command = program
     .command('server')
     .description('run the embedded ClearML-compatible API server in the foreground (Ctrl+C stops it)')
     .option('--host <address>', `address to listen on (default ${DEFAULT_SERVER_HOST})`)
     .option('--port <number>', `port to listen on (default ${DEFAULT_SERVER_PORT}; 0 picks a free one)`)
     .option('--data-dir <path>', `where queues, tasks, logs and credentials live (default ${defaultServerDataDir('~')})`)
     .option('--init-conf', 'write ~/clearml.conf (or the --config-file path, mode 0600) for this server if none exists; never overwrites')
-    .exitOverride((error: CommanderError) => {
-      if (error.exitCode === 0) throw error;
-      throw new CommanderError(2, error.code, error.message);
-    })
     .action(async (options: RawServerOptions, command: Command) => {
       const home = homedir();
       let flags: ServerFlags;
@@ -181,4 +174,5 @@ export function registerServerCommand(program: Command): void {
         process.exitCode = 1;
       }
     });
+  usageErrorsExitWith2(command);
 }

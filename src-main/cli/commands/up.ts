@@ -8,7 +8,7 @@ import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/defaults.
 import type { EmbeddedServer } from '../../server/index.js';
 import { clientUrl, defaultServerDataDir, renderApiSection, writeConfIfMissing } from './server.js';
 import { ensureExampleRepository, findExampleDir } from '../sample-task.js';
-import { commandAction } from './task.js';
+import { commandAction } from '../command-errors.js';
 
 interface UpFlags {
   port?: string;
