@@ -1,27 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { writeAgentConfig } from '../helpers/agent-config.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentTestBed } from '../helpers/agent-test-bed.js';
 import { runCliCaptured } from '../helpers/run-cli-captured.js';
 
 // Bad daemon flags fail before anything registers, with exit code 2 and a message that names
 // the flag and the expected form.
-let server: TestServer;
-let root: string;
-let configFile: string;
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'tray-agent-daemon-flags-'));
-  server = await startTestServer();
-  configFile = await writeAgentConfig(root, server);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await rm(root, { recursive: true, force: true });
-});
+const bed = useAgentTestBed('daemon-flags');
 
 describe('daemon flag validation', () => {
   it.each([
@@ -40,19 +23,19 @@ describe('daemon flag validation', () => {
     [['--docker'], /Docker mode/],
   ])('daemon %j → usage error naming it', async (args, message) => {
     const queue = args.includes('--queue') ? [] : ['--queue', 'default'];
-    const result = await runCliCaptured('--config-file', configFile, 'daemon', ...queue, ...args);
+    const result = await runCliCaptured('--config-file', bed.configFile, 'daemon', ...queue, ...args);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
   });
 
   it('an unknown queue fails naming it and the existing queues, with the fix', async () => {
-    const result = await runCliCaptured('--config-file', configFile, 'daemon', '--queue', 'no-such-queue');
+    const result = await runCliCaptured('--config-file', bed.configFile, 'daemon', '--queue', 'no-such-queue');
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/queue "no-such-queue" does not exist \(queues: default\); create it or pass --create-queue/);
   });
 
   it('--stop with no matching daemon says so and exits 1', async () => {
-    const result = await runCliCaptured('--config-file', configFile, 'daemon', '--queue', 'default', '--stop', 'nobody:0');
+    const result = await runCliCaptured('--config-file', bed.configFile, 'daemon', '--queue', 'default', '--stop', 'nobody:0');
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/no running local daemon matches nobody:0/);
   });

@@ -1,31 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { useAgentTestBed } from '../helpers/agent-test-bed.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { writeAgentConfig } from '../helpers/agent-config.js';
 import { spawnCli } from '../helpers/cli-process.js';
 import { runCliCaptured } from '../helpers/run-cli-captured.js';
-import { createApiClient, type ApiClient } from '../../src-main/engine/api/index.js';
 
 // The daemon as users run it: a separate process, stopped and drained through the CLI.
-let server: TestServer;
-let root: string;
-let client: ApiClient;
-let configFile: string;
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'tray-agent-daemon-cli-'));
-  server = await startTestServer();
-  client = createApiClient({ apiServer: server.url, credentials: server.credentials });
-  configFile = await writeAgentConfig(root, server);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await rm(root, { recursive: true, force: true });
-});
+const bed = useAgentTestBed('daemon-cli');
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -36,23 +17,23 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
 }
 
 async function enqueue(queueName: string, script: string): Promise<string> {
-  const { id } = await client.tasks.create({ name: 'lifecycle', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script } } as never);
-  await client.tasks.enqueue({ task: id, queueName });
+  const { id } = await bed.client.tasks.create({ name: 'lifecycle', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script } } as never);
+  await bed.client.tasks.enqueue({ task: id, queueName });
   return id;
 }
 
-const statusOf = async (id: string) => String((await client.tasks.getById(id)).status);
+const statusOf = async (id: string) => String((await bed.client.tasks.getById(id)).status);
 
 describe('daemon lifecycle through the CLI', () => {
   it('daemon --stop --drain: the running task finishes, the next one stays queued, the daemon exits', async () => {
-    await client.queues.create({ name: 'drain-cli' });
+    await bed.client.queues.create({ name: 'drain-cli' });
     const running = await enqueue('drain-cli', 'import time\nprint("busy", flush=True)\ntime.sleep(2)\n');
     const waiting = await enqueue('drain-cli', 'print("never")\n');
-    const env = { HOME: root, CLEARML_WORKER_ID: 'drain-cli-worker' };
-    const daemon = spawnCli(['--config-file', configFile, 'daemon', '--queue', 'drain-cli', '--polling-interval', '0.2'], { env });
+    const env = { HOME: bed.root, CLEARML_WORKER_ID: 'drain-cli-worker' };
+    const daemon = spawnCli(['--config-file', bed.configFile, 'daemon', '--queue', 'drain-cli', '--polling-interval', '0.2'], { env });
     const exited = new Promise<number | null>((r) => daemon.once('exit', (code) => r(code)));
     await until(async () => (await statusOf(running)) === 'in_progress', 60_000, `the first task to start (${daemon.output()})`);
-    const stop = await runCliCaptured('--config-file', configFile, 'daemon', '--queue', 'drain-cli', '--stop', 'drain-cli-worker', '--drain');
+    const stop = await runCliCaptured('--config-file', bed.configFile, 'daemon', '--queue', 'drain-cli', '--stop', 'drain-cli-worker', '--drain');
     expect(stop.code).toBe(0);
     expect(stop.stdout).toMatch(/drain-cli-worker .* is draining/);
     expect(await exited).toBe(0);
@@ -61,43 +42,43 @@ describe('daemon lifecycle through the CLI', () => {
   });
 
   it('daemon --stop: the running task is stopped with reason "agent shutdown"', async () => {
-    await client.queues.create({ name: 'stop-cli' });
+    await bed.client.queues.create({ name: 'stop-cli' });
     const running = await enqueue('stop-cli', 'import time\nprint("busy", flush=True)\ntime.sleep(60)\n');
-    const env = { HOME: root, CLEARML_WORKER_ID: 'stop-cli-worker' };
-    const daemon = spawnCli(['--config-file', configFile, 'daemon', '--queue', 'stop-cli', '--polling-interval', '0.2'], { env });
+    const env = { HOME: bed.root, CLEARML_WORKER_ID: 'stop-cli-worker' };
+    const daemon = spawnCli(['--config-file', bed.configFile, 'daemon', '--queue', 'stop-cli', '--polling-interval', '0.2'], { env });
     const exited = new Promise<number | null>((r) => daemon.once('exit', (code) => r(code)));
     await until(async () => (await statusOf(running)) === 'in_progress', 60_000, `the task to start (${daemon.output()})`);
-    const stop = await runCliCaptured('--config-file', configFile, 'daemon', '--queue', 'stop-cli', '--stop', 'stop-cli-worker');
+    const stop = await runCliCaptured('--config-file', bed.configFile, 'daemon', '--queue', 'stop-cli', '--stop', 'stop-cli-worker');
     expect(stop.code).toBe(0);
     expect(stop.stdout).toMatch(/stop-cli-worker .* stopped/);
     await exited;
-    const task = await client.tasks.getById(running);
+    const task = await bed.client.tasks.getById(running);
     expect(task.status).toBe('stopped');
     expect(task.status_reason).toBe('agent shutdown');
   });
 
   it('daemon --status prints per queue whether it would pull, and why', async () => {
-    const off = await client.queues.create({ name: 'status-off', tags: ['force_workers:off'] });
-    await client.queues.create({ name: 'status-on' });
+    const off = await bed.client.queues.create({ name: 'status-off', tags: ['force_workers:off'] });
+    await bed.client.queues.create({ name: 'status-on' });
     expect(off.id).toBeTruthy();
-    const result = await runCliCaptured('--config-file', configFile, 'daemon', '--queue', 'status-off', 'status-on', '--status', '--downtime', '0-24 SUN-SAT');
+    const result = await runCliCaptured('--config-file', bed.configFile, 'daemon', '--queue', 'status-off', 'status-on', '--status', '--downtime', '0-24 SUN-SAT');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/queue status-off: PAUSED — queue tag force_workers:off/);
     expect(result.stdout).toMatch(/queue status-on: PAUSED — inside downtime/);
   });
 
   it('daemon --detached runs in the background with its log under the state dir; --stop ends it', async () => {
-    await client.queues.create({ name: 'detached-q' });
-    const env = { HOME: root, CLEARML_WORKER_ID: 'detached-worker' };
-    const starter = spawnCli(['--config-file', configFile, 'daemon', '--queue', 'detached-q', '--detached'], { env });
+    await bed.client.queues.create({ name: 'detached-q' });
+    const env = { HOME: bed.root, CLEARML_WORKER_ID: 'detached-worker' };
+    const starter = spawnCli(['--config-file', bed.configFile, 'daemon', '--queue', 'detached-q', '--detached'], { env });
     expect(await new Promise((r) => starter.once('exit', r))).toBe(0);
     expect(starter.output()).toMatch(/running in the background \(pid \d+\)/);
     const logFile = /log file: (\S+)/.exec(starter.output())?.[1];
-    expect(logFile).toContain(join(root, 'state', 'logs'));
-    await until(async () => (await client.workers.getAll({ lastSeenSec: 0 })).some((w) => w.id === 'detached-worker'), 30_000, 'the detached daemon to register');
-    const stop = await runCliCaptured('--config-file', configFile, 'daemon', '--queue', 'detached-q', '--stop', 'detached-worker');
+    expect(logFile).toContain(join(bed.root, 'agent', 'state', 'logs'));
+    await until(async () => (await bed.client.workers.getAll({ lastSeenSec: 0 })).some((w) => w.id === 'detached-worker'), 30_000, 'the detached daemon to register');
+    const stop = await runCliCaptured('--config-file', bed.configFile, 'daemon', '--queue', 'detached-q', '--stop', 'detached-worker');
     expect(stop.code).toBe(0);
-    await until(async () => !(await client.workers.getAll({ lastSeenSec: 0 })).some((w) => w.id === 'detached-worker'), 15_000, 'the daemon to unregister');
+    await until(async () => !(await bed.client.workers.getAll({ lastSeenSec: 0 })).some((w) => w.id === 'detached-worker'), 15_000, 'the daemon to unregister');
     expect(readFileSync(logFile!, 'utf8')).toMatch(/Worker detached-worker listening to queues detached-q/);
   });
 });

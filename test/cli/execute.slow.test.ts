@@ -1,37 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { writeAgentConfig } from '../helpers/agent-config.js';
+import { describe, expect, it } from 'vitest';
+import { useAgentTestBed } from '../helpers/agent-test-bed.js';
 import { runCliCaptured } from '../helpers/run-cli-captured.js';
-import { createApiClient, type ApiClient } from '../../src-main/engine/api/index.js';
 
 // `tray-agent execute` end to end: the command line, the embedded server, real task processes.
-let server: TestServer;
-let root: string;
-let client: ApiClient;
-let configFile: string;
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'tray-agent-execute-cli-'));
-  server = await startTestServer();
-  client = createApiClient({ apiServer: server.url, credentials: server.credentials });
-  configFile = await writeAgentConfig(root, server);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await rm(root, { recursive: true, force: true });
-});
+const bed = useAgentTestBed('execute-cli');
 
 async function task(script: string, queued = false): Promise<string> {
-  const { id } = await client.tasks.create({ name: 'execute test', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script } } as never);
-  if (queued) await client.tasks.enqueue({ task: id, queueName: 'execute-tests' });
+  const { id } = await bed.client.tasks.create({ name: 'execute test', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script } } as never);
+  if (queued) await bed.client.tasks.enqueue({ task: id, queueName: 'execute-tests' });
   return id;
 }
 
-const execute = (...args: string[]) => runCliCaptured('--config-file', configFile, 'execute', ...args);
+const execute = (...args: string[]) => runCliCaptured('--config-file', bed.configFile, 'execute', ...args);
 
 describe('tray-agent execute', () => {
   it('runs the task, prints its output, completes it, exits 0', async () => {
@@ -39,14 +19,14 @@ describe('tray-agent execute', () => {
     const result = await execute('--id', id);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('hello from execute');
-    expect((await client.tasks.getById(id)).status).toBe('completed');
+    expect((await bed.client.tasks.getById(id)).status).toBe('completed');
   });
 
   it("returns the task's exit code and marks it failed", async () => {
     const id = await task('import sys\nsys.exit(3)\n');
     const result = await execute('--id', id);
     expect(result.code).toBe(3);
-    const after = await client.tasks.getById(id);
+    const after = await bed.client.tasks.getById(id);
     expect(after.status).toBe('failed');
     expect(after.status_reason).toBe('worker execution exit code 3');
   });
@@ -56,7 +36,7 @@ describe('tray-agent execute', () => {
     const result = await execute('--id', id, '--disable-monitoring');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('unmonitored');
-    expect((await client.tasks.getById(id)).status).toBe('created');
+    expect((await bed.client.tasks.getById(id)).status).toBe('created');
   });
 
   it('--clone runs a clone and leaves the original alone', async () => {
@@ -65,8 +45,8 @@ describe('tray-agent execute', () => {
     expect(result.code).toBe(0);
     const cloneId = /→ ([0-9a-f]{32})/.exec(result.stdout)?.[1];
     expect(cloneId).toBeDefined();
-    expect((await client.tasks.getById(cloneId!)).status).toBe('completed');
-    expect((await client.tasks.getById(id)).status).toBe('created');
+    expect((await bed.client.tasks.getById(cloneId!)).status).toBe('completed');
+    expect((await bed.client.tasks.getById(id)).status).toBe('created');
   });
 
   it('--timeout stops the task and marks it failed with the limit', async () => {
@@ -75,7 +55,7 @@ describe('tray-agent execute', () => {
     const result = await execute('--id', id, '--timeout', '1');
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(result.code).toBe(255);
-    const after = await client.tasks.getById(id);
+    const after = await bed.client.tasks.getById(id);
     expect(after.status).toBe('failed');
     expect(after.status_reason).toBe('task exceeded its time limit of 1 s');
   });

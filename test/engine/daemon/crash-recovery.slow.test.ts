@@ -1,29 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { useAgentTestBed } from '../../helpers/agent-test-bed.js';
+import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../../helpers/embedded-server.js';
-import { writeAgentConfig } from '../../helpers/agent-config.js';
 import { spawnCli } from '../../helpers/cli-process.js';
-import { createApiClient, type ApiClient } from '../../../src-main/engine/api/index.js';
 
-let server: TestServer;
-let root: string;
-let client: ApiClient;
-let configFile: string;
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'tray-agent-crash-'));
-  server = await startTestServer();
-  client = createApiClient({ apiServer: server.url, credentials: server.credentials });
-  configFile = await writeAgentConfig(join(root, 'agent'), server);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await rm(root, { recursive: true, force: true });
-});
+const bed = useAgentTestBed('crash');
 
 function alive(pid: number): boolean {
   try {
@@ -44,13 +26,13 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number,
 
 describe('daemon crash recovery (real processes)', () => {
   it('kill -9 of the daemon mid-task, then a restart reaps the orphaned task process and marks the task failed', async () => {
-    await client.queues.create({ name: 'crash-q' });
-    const pidFile = join(root, 'task.pid');
+    await bed.client.queues.create({ name: 'crash-q' });
+    const pidFile = join(bed.root, 'task.pid');
     const script = `import os, time\nopen(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\nprint("working", flush=True)\ntime.sleep(120)\n`;
-    const { id: taskId } = await client.tasks.create({ name: 'crash test', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script } } as never);
-    await client.tasks.enqueue({ task: taskId, queueName: 'crash-q' });
-    const env = { CLEARML_WORKER_ID: 'crash-worker', HOME: root };
-    const first = spawnCli(['--config-file', configFile, 'daemon', '--queue', 'crash-q', '--polling-interval', '0.2'], { env });
+    const { id: taskId } = await bed.client.tasks.create({ name: 'crash test', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script } } as never);
+    await bed.client.tasks.enqueue({ task: taskId, queueName: 'crash-q' });
+    const env = { CLEARML_WORKER_ID: 'crash-worker', HOME: bed.root };
+    const first = spawnCli(['--config-file', bed.configFile, 'daemon', '--queue', 'crash-q', '--polling-interval', '0.2'], { env });
     await until(async () => {
       try {
         return Number(await readFile(pidFile, 'utf8')) > 0;
@@ -63,11 +45,11 @@ describe('daemon crash recovery (real processes)', () => {
     await new Promise((r) => first.once('exit', r));
     expect(alive(taskPid)).toBe(true); // the task survived its daemon: an orphan
 
-    const second = spawnCli(['--config-file', configFile, 'daemon', '--queue', 'crash-q', '--polling-interval', '0.2'], { env });
+    const second = spawnCli(['--config-file', bed.configFile, 'daemon', '--queue', 'crash-q', '--polling-interval', '0.2'], { env });
     try {
       await until(() => !alive(taskPid), 30_000, `the orphan to be reaped (daemon output: ${second.output()})`);
-      await until(async () => (await client.tasks.getById(taskId)).status === 'failed', 15_000, 'the task to be marked failed');
-      const task = await client.tasks.getById(taskId);
+      await until(async () => (await bed.client.tasks.getById(taskId)).status === 'failed', 15_000, 'the task to be marked failed');
+      const task = await bed.client.tasks.getById(taskId);
       expect(task.status_reason).toMatch(/agent crashed while running it/);
     } finally {
       second.kill('SIGTERM');
