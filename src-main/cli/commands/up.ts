@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadAgentConfig } from '../../engine/config/index.js';
+import { loadAgentConfig, type AgentConfig } from '../../engine/config/index.js';
 import { createApiClient, finalTaskStatuses, isApiError, type ApiClient } from '../../engine/api/index.js';
 import { startDaemon, type DaemonHandle } from '../../engine/daemon/start-daemon.js';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/defaults.js';
@@ -57,12 +57,11 @@ async function up(flags: UpFlags, configFileFlag: string | undefined): Promise<v
   const home = homedir();
   const port = flags.port === undefined ? DEFAULT_SERVER_PORT : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port "${flags.port}": expected a port number from 0 to 65535`);
-  const confPath = configFileFlag ?? process.env['CLEARML_CONFIG_FILE'] ?? join(home, 'clearml.conf');
+  const confPath = configFileFlag || process.env['CLEARML_CONFIG_FILE'] || join(home, 'clearml.conf');
   const { config } = await loadAgentConfig({ configFile: configFileFlag });
 
   let url = clientUrl(DEFAULT_SERVER_HOST, port);
   let server: EmbeddedServer | null = null;
-  let credentials: { accessKey: string; secretKey: string };
   if (await serverAnswers(url)) {
     out(`Using the server already running at ${url}\n`);
   } else {
@@ -71,6 +70,23 @@ async function up(flags: UpFlags, configFileFlag: string | undefined): Promise<v
     url = clientUrl(DEFAULT_SERVER_HOST, server.port);
     out(`Started the embedded ClearML-compatible server at ${url} (data in ${defaultServerDataDir(home)})\n`);
   }
+  try {
+    await runWithServer(url, server, config, configFileFlag, confPath, flags, out);
+  } finally {
+    await server?.close();
+  }
+}
+
+async function runWithServer(
+  url: string,
+  server: EmbeddedServer | null,
+  config: AgentConfig,
+  configFileFlag: string | undefined,
+  confPath: string,
+  flags: UpFlags,
+  out: (text: string) => void,
+): Promise<void> {
+  let credentials: { accessKey: string; secretKey: string };
   const configured = config.api.apiServer?.replace(/\/+$/, '') === url ? config.api.credentials : null;
   if (configured && (await credentialsWork(url, configured.accessKey, configured.secretKey))) {
     credentials = { accessKey: configured.accessKey!, secretKey: configured.secretKey! };
@@ -93,24 +109,31 @@ async function up(flags: UpFlags, configFileFlag: string | undefined): Promise<v
       echoTaskOutput: (text) => out(text),
     });
     out(`Daemon ${daemon.workerId} listens to ${daemon.queues.map((q) => q.name).join(', ')}\n`);
+    // Ctrl+C works from here on, also while the sample task runs.
+    const interrupted = untilInterrupted(daemon);
     if (flags.sample !== false) {
       const client = createApiClient({ apiServer: url, credentials });
-      await runSampleTask(client, config.agent.stateDir, daemon.queues[0]!.id, out);
+      const stopWatching = new AbortController();
+      void interrupted.then(() => stopWatching.abort());
+      await runSampleTask(client, config.agent.stateDir, daemon.queues[0]!.id, out, stopWatching.signal);
+      if (stopWatching.signal.aborted) {
+        await daemon.done;
+        return;
+      }
     }
     out(`\nServer ${url} and daemon ${daemon.workerId} keep running (the dashboard arrives with the tray UI).\n`);
     out('Enqueue work with `tray-agent task create ... --queue default`; Ctrl+C stops both (running tasks are stopped).\n');
-    await untilInterrupted(daemon);
+    await interrupted;
     await daemon.done;
   } finally {
     if (daemon) {
       daemon.stop();
       await daemon.done;
     }
-    await server?.close();
   }
 }
 
-async function runSampleTask(client: ApiClient, stateDir: string, queueId: string, out: (text: string) => void): Promise<void> {
+async function runSampleTask(client: ApiClient, stateDir: string, queueId: string, out: (text: string) => void, signal: AbortSignal): Promise<void> {
   const repo = await ensureExampleRepository(findExampleDir('hello-world'), stateDir);
   const { id } = await client.tasks.create({
     name: 'hello-world sample',
@@ -120,7 +143,7 @@ async function runSampleTask(client: ApiClient, stateDir: string, queueId: strin
   await client.tasks.enqueue({ task: id, queue: queueId });
   out(`Enqueued the sample task ${id} (examples/hello-world); its log follows.\n\n`);
   const started = Date.now();
-  for (;;) {
+  while (!signal.aborted) {
     const task = await client.tasks.getById(id);
     if (finalTaskStatuses.has(String(task.status))) {
       out(`\nSample task ${id}: ${task.status} (${task.status_reason ?? ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
@@ -130,11 +153,17 @@ async function runSampleTask(client: ApiClient, stateDir: string, queueId: strin
   }
 }
 
+/**
+ * Resolves at the first Ctrl+C / SIGTERM (the daemon is then stopping); SIGUSR2 drains. The
+ * handlers stay until the daemon is done, so a second Ctrl+C is ours too: it exits at once
+ * (whatever still runs is reaped by the next start).
+ */
 function untilInterrupted(daemon: DaemonHandle): Promise<void> {
   return new Promise((resolve) => {
+    let interrupts = 0;
     const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      interrupts++;
+      if (interrupts > 1) process.exit(130);
       daemon.stop();
       resolve();
     };
@@ -143,8 +172,10 @@ function untilInterrupted(daemon: DaemonHandle): Promise<void> {
     process.on('SIGTERM', stop);
     process.on('SIGUSR2', drain);
     void daemon.done.then(() => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
       process.off('SIGUSR2', drain);
-      stop();
+      resolve();
     });
   });
 }
