@@ -116,6 +116,7 @@ export function builtInDefaults(): ConfigTree {
         pip_download: '/root/.clearml/pip-download-cache',
       },
       // Ours.
+      skip_busy_gpus: false,
       abort_poll_interval_sec: 0.5,
       abort_grace_sec: 10,
       state_dir: '~/.tray-agent',

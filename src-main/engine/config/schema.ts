@@ -166,6 +166,7 @@ function agentSchema(context: ExpandContext) {
         parseEmbeddedUrls: bool(true),
       }),
       // Ours.
+      skipBusyGpus: bool(false),
       abortPollIntervalSec: num(0.5, { min: 0.05, max: 60 }),
       abortGraceSec: num(10, { min: 0 }),
       stateDir: path('~/.tray-agent', context),

@@ -33,6 +33,8 @@ export interface DaemonLoopOptions {
   readonly now?: () => Date;
   /** Called at the start of each pass (agent.reload_config re-reads the file here). */
   readonly beforePass?: () => Promise<void>;
+  /** A machine-wide gate checked before each pull (agent.skip_busy_gpus). */
+  readonly machineGate?: () => Promise<{ active: boolean; reason: string }>;
 }
 
 export type DaemonState =
@@ -45,6 +47,7 @@ export type DaemonState =
   | { kind: 'stopped' };
 
 interface RunningTask {
+  pgid: number | null;
   readonly taskId: string;
   readonly queueId: string;
   readonly slot: TaskSlot;
@@ -78,6 +81,11 @@ export class DaemonLoop {
 
   get runningTaskIds(): string[] {
     return [...this.#running.keys()];
+  }
+
+  /** Process groups of the running tasks (their leaders' pids), known once they started. */
+  get runningProcessGroups(): ReadonlySet<number> {
+    return new Set([...this.#running.values()].map((t) => t.pgid).filter((p): p is number => p !== null));
   }
 
   /** Finish what runs, pull nothing new, then return from `run()`. */
@@ -147,6 +155,14 @@ export class DaemonLoop {
       await this.#waitForTaskEnd();
       return;
     }
+    if (options.machineGate && this.#running.size === 0) {
+      const machine = await options.machineGate();
+      if (!machine.active) {
+        this.#state = { kind: 'paused', reason: machine.reason };
+        await this.#sleep(this.#sleepMs(now));
+        return;
+      }
+    }
     const tags = await options.api.queueTags(options.queues.map((q) => q.id));
     const forceProperty = await options.api.runtimeForce(options.workerId);
     const force = forceProperty === 'unsupported' ? null : forceProperty;
@@ -204,6 +220,8 @@ export class DaemonLoop {
     await options.registry.set({ taskId, workerId: slot.workerId, pgid: null, daemonPid: process.pid, startedAt: new Date().toISOString() });
     const done = options
       .runTask(taskId, slot, { signal: stop.signal, reason: () => ({ kind: 'shutdown' }) }, (pid) => {
+        const running = this.#running.get(taskId);
+        if (running) running.pgid = pid;
         void options.registry.set({ taskId, workerId: slot.workerId, pgid: pid, pgidStartTicks: processStartTicks(pid), daemonPid: process.pid, startedAt: new Date().toISOString() });
       })
       .then(
@@ -217,7 +235,7 @@ export class DaemonLoop {
         await options.api.statusReport({ workerId: slot.workerId, queueIds: options.queues.map((q) => q.id) }).catch(() => undefined);
         this.#taskFinished?.();
       });
-    this.#running.set(taskId, { taskId, queueId: queue.id, slot, stop, done });
+    this.#running.set(taskId, { taskId, queueId: queue.id, slot, stop, done, pgid: null });
     if (this.#mode === 'stop') stop.abort();
     this.#state = { kind: 'running', taskIds: this.runningTaskIds };
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadAgentConfig, applyEnvironmentSection, applyFilesSection, type AgentConfig } from '../config/index.js';
 import { createApiClient, type ApiClient } from '../api/index.js';
 import { apiClientOptionsFromConfig } from '../api/from-config.js';
-import { resolveGpuSelection, gpuEnvFor, parseDynamicQueueSpec, dynamicGpuIndices, type GpuSelection, type DynamicQueueSpec } from '../gpu/index.js';
+import { queryGpus, resolveGpuSelection, gpuEnvFor, parseDynamicQueueSpec, dynamicGpuIndices, type GpuSelection, type DynamicQueueSpec } from '../gpu/index.js';
 import { parseScheduleSpec, decideActive, nextScheduleEdge, createScheduleWatcher, type Schedule, type ScheduleWatcher } from '../schedule/index.js';
 import { formWorkerId, acquireLocalWorkerLock, type LocalWorkerLock } from '../worker-identity/index.js';
 import { createMachineStatsSampler } from '../metrics/index.js';
@@ -19,6 +19,7 @@ import { reapOrphans } from './orphan-reaper.js';
 import { singleSlotPolicy, servicesSlotPolicy, type SlotPolicy } from './slots.js';
 import { dynamicGpuSlotPolicy } from './dynamic-gpu-slots.js';
 import { startWorkerReporter } from './worker-reporter.js';
+import { createBusyGpuGate } from './busy-gpu-gate.js';
 import type { QueueRef } from './daemon-api.js';
 
 /** The `daemon` flags (clearml-agent's, reference §1.3–1.4), already split from argv. */
@@ -193,6 +194,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
   const sampler = createMachineStatsSampler({
     // Six samples per 30 s report are plenty for averages and keep an idle daemon near 0.1 % CPU.
     sampleIntervalMs: 5_000,
+    gpuQuery: validated.selection?.kind === 'none' ? null : () => queryGpus({ env: env as NodeJS.ProcessEnv }),
     diskPath: config.agent.resourceMonitoring.diskUsePath,
     visibleGpus: validated.selection,
     defaultGpuUtilization: config.agent.resourceMonitoring.defaultGpuUtilization ?? 100,
@@ -230,6 +232,10 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
       const edges = [schedules.uptime, schedules.downtime].filter((s): s is Schedule => s !== null).map((s) => nextScheduleEdge(s, at)).filter((d): d is Date => d !== null);
       return edges.length ? new Date(Math.min(...edges.map((d) => d.getTime()))) : null;
     },
+    machineGate:
+      config.agent.skipBusyGpus && validated.selection && validated.selection.kind !== 'none' && !validated.dynamicSpecs
+        ? createBusyGpuGate({ selection: validated.selection, ownProcessGroups: () => loopRef.current?.runningProcessGroups ?? new Set(), env })
+        : undefined,
     beforePass: config.agent.reloadConfig
       ? async () => {
           // agent.reload_config: new uptime/downtime and task settings take effect on the next pass.

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../../helpers/embedded-server.js';
 import { writeAgentConfig } from '../../helpers/agent-config.js';
+import { fakeNvidiaSmiEnv } from '../../helpers/fake-nvidia-smi/index.js';
 import { createApiClient, type ApiClient } from '../../../src-main/engine/api/index.js';
 import { startDaemon, type DaemonFlags, type DaemonHandle } from '../../../src-main/engine/daemon/start-daemon.js';
 
@@ -233,6 +234,21 @@ describe('daemon', () => {
     await new Promise((r) => setTimeout(r, 700));
     expect((await client.tasks.getById(task)).status).toBe('queued');
     await writeConfig('10-14 SAT');
+    await waitForStatus(task, ['completed'], 15_000);
+  });
+
+  it('agent.skip_busy_gpus: waits while a foreign process holds its GPU (fake nvidia-smi replaying the H200 recordings)', async () => {
+    await queue('busy-gpu-q');
+    const busyRoot = join(root, 'busy');
+    const busyConfig = await writeAgentConfig(busyRoot, server, 'skip_busy_gpus: true');
+    const env = fakeNvidiaSmiEnv({ state: 'busy', baseEnv: { PATH: process.env['PATH'], HOME: root } });
+    const task = await enqueueScript('busy-gpu-q');
+    const handle = await startDaemon({ flags: { queues: ['busy-gpu-q'], configFile: busyConfig, pollingIntervalSec: 0.2, gpus: '0' }, log: () => undefined, env });
+    handles.push(handle);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await client.tasks.getById(task)).status).toBe('queued');
+    expect(handle.state()).toMatchObject({ kind: 'paused', reason: expect.stringMatching(/GPU 0 busy with a process that is not ours: .*python3 \(pid 646\)/) });
+    env['FAKE_NVIDIA_SMI_STATE'] = 'idle'; // the notebook ended
     await waitForStatus(task, ['completed'], 15_000);
   });
 });
