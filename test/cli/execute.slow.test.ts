@@ -60,6 +60,23 @@ describe('tray-agent execute', () => {
     expect(after.status_reason).toBe('task exceeded its time limit of 1 s');
   });
 
+  it('--full-monitoring registers a worker of its own for the run, reports the task, exits 0 even when the task fails', async () => {
+    const id = await task('import sys, time\ntime.sleep(3.5)\nsys.exit(4)\n');
+    const running = execute('--id', id, '--full-monitoring');
+    const workerSuffix = `:${process.pid}`;
+    let seen: { id: string; task?: unknown } | undefined;
+    const end = Date.now() + 20_000;
+    while (!seen?.task && Date.now() < end) {
+      seen = (await bed.client.workers.getAll({ lastSeenSec: 0 })).find((w) => w.id.endsWith(workerSuffix)) as typeof seen;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(JSON.stringify(seen?.task)).toContain(id);
+    const result = await running;
+    expect(result.code).toBe(0);
+    expect((await bed.client.tasks.getById(id)).status).toBe('failed');
+    expect((await bed.client.workers.getAll({ lastSeenSec: 0 })).some((w) => w.id.endsWith(workerSuffix))).toBe(false);
+  });
+
   it('--require-queue refuses a task that is not queued', async () => {
     const id = await task('print("should not run")\n');
     const result = await execute('--id', id, '--require-queue');

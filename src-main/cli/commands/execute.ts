@@ -4,11 +4,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadAgentConfig, applyEnvironmentSection } from '../../engine/config/index.js';
 import { createApiClient } from '../../engine/api/index.js';
 import { apiClientOptionsFromConfig } from '../../engine/api/from-config.js';
-import { resolveGpuSelection, gpuEnvFor, GpuSpecError } from '../../engine/gpu/index.js';
+import { resolveGpuSelection, gpuEnvFor, GpuSpecError, queryGpus } from '../../engine/gpu/index.js';
 import { runTask } from '../../engine/task-run/run-task.js';
 import { createTaskRunApi } from '../../engine/task-run/api-adapter.js';
 import { taskRunSettingsFromConfig } from '../../engine/task-run/settings-from-config.js';
 import { TaskNotRunnableError } from '../../engine/task-run/phases/start.js';
+import { createMachineStatsSampler } from '../../engine/metrics/index.js';
+import { startWorkerReporter } from '../../engine/daemon/worker-reporter.js';
+import { createDaemonApi } from '../../engine/daemon/api-adapter.js';
 import { commandAction, UsageError, usageErrorsExitWith2 } from '../command-errors.js';
 
 const logLevels = ['DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'CRITICAL'];
@@ -106,13 +109,29 @@ async function executeTask(flags: ExecuteFlags, configFile: string | undefined):
     logFile?.write(text);
   };
 
+  // --full-monitoring: a one-task worker of its own, with status reports and machine stats.
+  let stopReporting = (): void => undefined;
   if (flags.fullMonitoring) {
     await client.workers.register({ worker: workerId }).catch(() => undefined);
+    const sampler = createMachineStatsSampler({ sampleIntervalMs: 5_000, gpuQuery: () => queryGpus({ env: baseEnv as NodeJS.ProcessEnv }) });
+    const reporter = startWorkerReporter({
+      api: createDaemonApi(client),
+      buildReports: (machineStats) => [{ workerId, queueIds: [], taskId, machineStats }],
+      takeMachineStats: async () => sampler.takeReport() as Record<string, unknown> | null,
+    });
+    stopReporting = () => {
+      reporter.stop();
+      sampler.stop();
+    };
   }
+  // The first Ctrl+C / SIGTERM stops the task (SIGTERM, grace, SIGKILL); a second one exits now.
   const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  const onSignal = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   try {
     const result = await runTask({
       taskId,
@@ -134,6 +153,7 @@ async function executeTask(flags: ExecuteFlags, configFile: string | undefined):
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    stopReporting();
     if (flags.fullMonitoring) await client.workers.unregister({ worker: workerId }).catch(() => undefined);
     await new Promise<void>((resolve) => (logFile ? logFile.end(resolve) : resolve()));
   }
