@@ -92,7 +92,11 @@ async function executeTask(flags: ExecuteFlags, configFile: string | undefined):
     taskId = await api.clone(taskId, `Clone of ${source.name ?? taskId}`);
     process.stdout.write(`Cloned task ${flags.id} → ${taskId}\n`);
   }
-  const workerId = baseEnv['CLEARML_WORKER_ID'] || `${config.agent.workerName || hostname()}:${process.pid}`;
+  // clearml-agent's execute: the inherited CLEARML_WORKER_ID (a daemon's), else `<name>:<pid>`.
+  const inheritedWorkerId = baseEnv['CLEARML_WORKER_ID'];
+  const workerId = inheritedWorkerId || `${config.agent.workerName || hostname()}:${process.pid}`;
+  // A worker id of our own lives only as long as this run: it is removed from the server after.
+  const ownWorker = flags.fullMonitoring || (!inheritedWorkerId && !flags.disableMonitoring);
   const settings = taskRunSettingsFromConfig(config, {
     gpuEnv,
     baseEnv,
@@ -154,7 +158,7 @@ async function executeTask(flags: ExecuteFlags, configFile: string | undefined):
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     stopReporting();
-    if (flags.fullMonitoring) await client.workers.unregister({ worker: workerId }).catch(() => undefined);
+    if (ownWorker) await client.workers.unregister({ worker: workerId }).catch(() => undefined);
     await new Promise<void>((resolve) => (logFile ? logFile.end(resolve) : resolve()));
   }
 }
