@@ -36,6 +36,9 @@ interface DaemonCliFlags {
   gitPass?: string;
   logLevel?: string;
   useOwnerToken?: boolean;
+  standaloneMode?: boolean;
+  forceCurrentVersion?: boolean;
+  O?: number;
 }
 
 function toDaemonFlags(flags: DaemonCliFlags, configFile: string | undefined): DaemonFlags {
@@ -64,6 +67,8 @@ function toDaemonFlags(flags: DaemonCliFlags, configFile: string | undefined): D
     downtime: flags.downtime ?? null,
     configFile,
     childReportTags: flags.childReportTags,
+    standalone: flags.standaloneMode,
+    optimizeLevel: flags.O,
   };
 }
 
@@ -104,11 +109,15 @@ export function registerDaemonCommand(program: Command): void {
     .addOption(new Option('--git-pass <pass>').hideHelp())
     .option('--log-level <level>', 'DEBUG, INFO, WARNING, ERROR')
     .option('--use-owner-token', 'run tasks with their owner\'s token (enterprise servers only)')
+    .option('--standalone-mode', 'no clone, no installs: tasks run with the code and interpreter at hand')
+    .addOption(new Option('-O', 'python optimisation flag for the tasks, repeatable (-O, -OO)').argParser((_v, previous: number | undefined) => (previous ?? 0) + 1))
+    .addOption(new Option('--force-current-version', 'Docker mode only (pins the agent inside containers)').hideHelp())
     .action(
       commandAction('daemon', async (flags: DaemonCliFlags, cmd: Command) => {
         const configFile = cmd.optsWithGlobals().configFile as string | undefined;
         if (flags.docker !== undefined) throw new UsageError('--docker: Docker mode is not available in this version of Tray Agent; run without --docker (venv mode)');
         if (flags.drain && flags.stop === undefined) throw new UsageError(`--drain goes with --stop (or send ${drainSignal} to the daemon)`);
+        if (flags.forceCurrentVersion) process.stderr.write('tray-agent daemon: --force-current-version only matters in Docker mode; ignored\n');
         if (flags.useOwnerToken) process.stderr.write('tray-agent daemon: --use-owner-token needs an enterprise ClearML server (impersonation); ignored: tasks run with this agent\'s credentials\n');
         if (flags.gitUser || flags.gitPass) process.stderr.write('tray-agent daemon: --git-user/--git-pass are ignored (as in clearml-agent); set agent.git_user/git_pass or CLEARML_AGENT_GIT_USER/PASS\n');
         const daemonFlags = toDaemonFlags(flags, configFile);

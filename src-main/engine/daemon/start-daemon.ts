@@ -37,6 +37,10 @@ export interface DaemonFlags {
   readonly downtime?: readonly string[] | null;
   readonly configFile?: string;
   readonly childReportTags?: readonly string[];
+  /** --standalone-mode: no clone, no installs; tasks run with the code and interpreter at hand. */
+  readonly standalone?: boolean;
+  /** -O / -OO for the task's python. */
+  readonly optimizeLevel?: number;
 }
 
 /** A flag or config value the daemon cannot work with; the message names it and the fix. */
@@ -259,7 +263,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
         taskId,
         workerId: slot.workerId,
         api: taskRunApi,
-        settings: taskRunSettingsFromConfig(config, { gpuEnv: slot.gpuEnv, baseEnv: env }),
+        settings: taskRunSettingsFromConfig(config, { gpuEnv: slot.gpuEnv, baseEnv: env, standalone: flags.standalone, optimizeLevel: flags.optimizeLevel }),
         monitoring: true,
         pulled: true,
         externalStop: stop,
