@@ -251,5 +251,17 @@ describe('daemon', () => {
     env['FAKE_NVIDIA_SMI_STATE'] = 'idle'; // the notebook ended
     await waitForStatus(task, ['completed'], 15_000);
   });
+
+  it('one daemon per GPU on one machine: host:gpu0 and host:gpu1, each task sees only its GPU; --create-queue', async () => {
+    const gpu0 = await daemon({ queues: ['per-gpu-q'], gpus: '0', createQueue: true });
+    const gpu1 = await daemon({ queues: ['per-gpu-q'], gpus: '1' });
+    const name = gpu0.workerId.split(':')[0];
+    expect([gpu0.workerId, gpu1.workerId]).toEqual([`${name}:gpu0`, `${name}:gpu1`]);
+    const script = 'import os, time\nprint("CVD=" + os.environ["CUDA_VISIBLE_DEVICES"] + " NVD=" + os.environ["NVIDIA_VISIBLE_DEVICES"], flush=True)\ntime.sleep(1)\n';
+    const ids = [await enqueueScript('per-gpu-q', script), await enqueueScript('per-gpu-q', script)];
+    for (const id of ids) await waitForStatus(id, ['completed']);
+    const logs = await Promise.all(ids.map(async (id) => (await client.events.getTaskLog({ task: id, batchSize: 100, navigateEarlier: false } as never)).events.map((e) => String(e.msg)).join('')));
+    expect(logs.map((l) => /CVD=(\d) NVD=(\d)/.exec(l)?.slice(1).join('/')).sort()).toEqual(['0/0', '1/1']);
+  });
 });
 
