@@ -7,7 +7,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { DEFAULT_MAX_BATCH_BYTES, MIN_MAX_BATCH_BYTES } from './batch.js';
 import { LogShipperError } from './errors.js';
 import { normalizeLines, normalizePartialLine, takeCompleteLines } from './lines.js';
-import type { WaitOutcome } from './pump.js';
+import type { SpoolPumpOptions, WaitOutcome } from './pump.js';
 import { SpoolPump } from './pump.js';
 import { defaultRetryDelayMs } from './retry.js';
 import type { SpoolCursor, SpoolPaths } from './spool.js';
@@ -162,16 +162,7 @@ export function createLogShipper(opts: LogShipperOptions): LogShipper {
   let lateWritesReported = false;
   let peakBufferedBytes = 0;
 
-  const pump = new SpoolPump({
-    taskId: opts.taskId,
-    workerId: opts.workerId,
-    reader: spool.reader,
-    cursorFile: spool.cursorFile,
-    cursor: spool.cursor,
-    sink: opts.sink,
-    maxBatchBytes,
-    retryDelayMs: opts.retryDelayMs ?? ((attempt) => defaultRetryDelayMs(attempt)),
-    log,
+  const pump = spoolPumpFor(opts, spool, maxBatchBytes, log, {
     spoolEnd: () => writer.end,
     beforeRead: () => flushToDisk(),
     onBatchInFlight: () => notePeak(),
@@ -389,18 +380,7 @@ export async function resumeSpool(opts: ResumeSpoolOptions): Promise<CloseResult
   const maxBatchBytes = opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
   const log = opts.log ?? (() => {});
   const spool = openSpool(opts.spoolDir, opts.taskId, log, maxBatchBytes);
-  const pump = new SpoolPump({
-    taskId: opts.taskId,
-    workerId: opts.workerId,
-    reader: spool.reader,
-    cursorFile: spool.cursorFile,
-    cursor: spool.cursor,
-    sink: opts.sink,
-    maxBatchBytes,
-    retryDelayMs: opts.retryDelayMs ?? ((attempt) => defaultRetryDelayMs(attempt)),
-    log,
-    spoolEnd: () => spool.validEnd,
-  });
+  const pump = spoolPumpFor(opts, spool, maxBatchBytes, log, { spoolEnd: () => spool.validEnd });
   pump.keepAlive = true;
   pump.kick();
   const outcome = await waitAtMost(pump.waitFor(spool.validEnd, false), opts.timeoutMs ?? Infinity);
@@ -410,4 +390,26 @@ export async function resumeSpool(opts: ResumeSpoolOptions): Promise<CloseResult
   if (outcome === 'shipped') removeSpoolFiles(spool.paths);
   spool.releaseLock();
   return { shipped: pump.shippedLines, pending: spool.pendingLines - pump.shippedLines };
+}
+
+/** The pump that ships one task's spool, for a live shipper and for a resumed spool alike. */
+function spoolPumpFor(
+  opts: { taskId: string; workerId: string; sink: LogSink; retryDelayMs?: (attempt: number) => number },
+  spool: ReturnType<typeof openSpool>,
+  maxBatchBytes: number,
+  log: (line: string) => void,
+  extra: Pick<SpoolPumpOptions, 'spoolEnd' | 'beforeRead' | 'onBatchInFlight'>,
+): SpoolPump {
+  return new SpoolPump({
+    taskId: opts.taskId,
+    workerId: opts.workerId,
+    reader: spool.reader,
+    cursorFile: spool.cursorFile,
+    cursor: spool.cursor,
+    sink: opts.sink,
+    maxBatchBytes,
+    retryDelayMs: opts.retryDelayMs ?? ((attempt) => defaultRetryDelayMs(attempt)),
+    log,
+    ...extra,
+  });
 }
