@@ -2,7 +2,8 @@
 // no API client in between, so what is asserted is exactly what a ClearML client receives.
 // `nodeRequest` covers what fetch refuses to send (GET with a body, Content-Encoding).
 import { request as httpRequest } from 'node:http';
-import type { TestServer } from '../helpers/embedded-server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
 
 /** A response object whose shape the test asserts; reads of any depth are allowed. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary response JSON
@@ -134,4 +135,17 @@ export function nodeRequest(
     if (options.body !== undefined) req.write(options.body);
     req.end();
   });
+}
+
+/**
+ * Registers beforeAll/afterAll hooks: a fresh embedded server (with `options`) and a logged-in
+ * session on it, handed to `use` once ready; the server is closed after the file's tests.
+ */
+export function useServerSession(use: (bed: { server: TestServer; session: Session }) => void, options?: Parameters<typeof startTestServer>[0]): void {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(options);
+    use({ server, session: await login(server) });
+  });
+  afterAll(() => server?.close());
 }

@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { login, type Session } from './api-call.js';
+import { describe, it } from 'vitest';
+import { useServerSession, type Session } from './api-call.js';
 import { drainQueueConcurrently } from './concurrent-pop-scenario.js';
 
-let server: TestServer;
 let session: Session;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  session = await login(server);
-});
-afterAll(() => server.close());
+useServerSession((bed) => ({ session } = bed));
 
 describe('concurrent get_next_task', () => {
   it('20 callers draining 100 queued tasks: every task handed out exactly once', async () => {

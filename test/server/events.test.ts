@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, getTask, login, type Session, type JsonRecord } from './api-call.js';
+import { describe, expect, it } from 'vitest';
+import { createTask, getTask, useServerSession, type Session, type JsonRecord } from './api-call.js';
 
-let server: TestServer;
 let session: Session;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  session = await login(server);
-});
-afterAll(() => server.close());
+useServerSession((bed) => ({ session } = bed));
 
 const jsonLines = (events: unknown[]) => events.map((event) => JSON.stringify(event)).join('\n');
 const batch = (events: unknown[], headers: Record<string, string> = {}) =>

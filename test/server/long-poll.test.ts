@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, login, type Session, type JsonRecord } from './api-call.js';
+import { createTask, login, useServerSession, type Session, type JsonRecord } from './api-call.js';
 
 let server: TestServer;
 let session: Session;
 
-beforeAll(async () => {
-  server = await startTestServer({ longPollMaxMs: 600 });
-  session = await login(server);
-});
-afterAll(() => server.close());
+useServerSession((bed) => ({ server, session } = bed), { longPollMaxMs: 600 });
 
 async function newQueue(name: string): Promise<string> {
   return (await session.ok<{ id: string }>('queues.create', { name })).id;

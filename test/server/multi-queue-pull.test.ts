@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, login, type Session, type JsonRecord } from './api-call.js';
+import { describe, expect, it } from 'vitest';
+import { createTask, useServerSession, type Session, type JsonRecord } from './api-call.js';
 
 // Our extension of queues.get_next_task: `queues` (several, in priority order) and `worker`,
 // advertised in the token's tray_agent claim. Real ClearML clients never send these fields.
-let server: TestServer;
 let session: Session;
 
-beforeAll(async () => {
-  server = await startTestServer({ longPollMaxMs: 2_000 });
-  session = await login(server);
-});
-afterAll(() => server.close());
+useServerSession((bed) => ({ session } = bed), { longPollMaxMs: 2_000 });
 
 async function newQueue(name: string): Promise<string> {
   return (await session.ok<{ id: string }>('queues.create', { name })).id;

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { login, type JsonRecord, type Session } from './api-call.js';
+import { describe, expect, it } from 'vitest';
+import { useServerSession, type JsonRecord, type Session } from './api-call.js';
 
-let server: TestServer;
 let session: Session;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  session = await login(server);
-});
-afterAll(() => server.close());
+useServerSession((bed) => ({ session } = bed));
 
 describe('projects and users (the slice the SDK calls)', () => {
   it('projects.create validates and stores; get_by_id and get_all find it', async () => {

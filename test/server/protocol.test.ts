@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { login, nodeRequest, rawCall, type Envelope, type Session, type JsonRecord } from './api-call.js';
+import { useServerSession, nodeRequest, rawCall, type Envelope, type Session, type JsonRecord } from './api-call.js';
 
 let server: TestServer;
 let session: Session;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  session = await login(server);
-});
-afterAll(() => server.close());
+useServerSession((bed) => ({ server, session } = bed));
 
 function expectEnvelope(envelope: Envelope, status: number): void {
   expect(envelope.meta.result_code).toBe(status);

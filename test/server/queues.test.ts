@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, defaultQueueId, getTask, login, type Session, type JsonRecord } from './api-call.js';
+import { describe, expect, it } from 'vitest';
+import { createTask, defaultQueueId, getTask, useServerSession, type Session, type JsonRecord } from './api-call.js';
 
-let server: TestServer;
 let session: Session;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  session = await login(server);
-});
-afterAll(() => server.close());
+useServerSession((bed) => ({ session } = bed));
 
 async function newQueue(name: string, extra: Record<string, unknown> = {}): Promise<string> {
   return (await session.ok<{ id: string }>('queues.create', { name, ...extra })).id;

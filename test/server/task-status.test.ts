@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, defaultQueueId, getTask, login, type Session, type JsonRecord } from './api-call.js';
+import { describe, expect, it } from 'vitest';
+import { createTask, defaultQueueId, getTask, useServerSession, type Session, type JsonRecord } from './api-call.js';
 
 let clock = Date.parse('2025-06-01T00:00:00Z');
-let server: TestServer;
 let session: Session;
 
-beforeAll(async () => {
-  server = await startTestServer({ now: () => clock });
-  session = await login(server);
-});
-afterAll(() => server.close());
+useServerSession((bed) => ({ session } = bed), { now: () => clock });
 
 // §3.2, written out independently of the server's own table.
 const allowed: Record<string, string[]> = {

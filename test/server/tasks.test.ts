@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, getTask, login, type Session, type JsonRecord } from './api-call.js';
+import { describe, expect, it } from 'vitest';
+import { createTask, getTask, useServerSession, type Session, type JsonRecord } from './api-call.js';
 
 let clock = Date.parse('2025-05-01T08:00:00Z');
-let server: TestServer;
 let session: Session;
 
-beforeAll(async () => {
-  server = await startTestServer({ now: () => clock });
-  session = await login(server);
-});
-afterAll(() => server.close());
+useServerSession((bed) => ({ session } = bed), { now: () => clock });
 
 async function expectError(endpoint: string, body: unknown, code: number, subcode: number, version?: string): Promise<void> {
   const result = await session.call(endpoint, body, version ? { version } : {});

@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
-import { createTask, getTask, login, type Session } from './api-call.js';
+import { describe, expect, it } from 'vitest';
+import type { TestServer } from '../helpers/embedded-server.js';
+import { createTask, getTask, useServerSession, type Session } from './api-call.js';
 
 let clock = Date.parse('2025-08-01T00:00:00Z');
 let server: TestServer;
 let session: Session;
 
-beforeAll(async () => {
-  server = await startTestServer({ now: () => clock, watchdogIntervalMs: 25 });
-  session = await login(server);
-});
-afterAll(() => server.close());
+useServerSession((bed) => ({ server, session } = bed), { now: () => clock, watchdogIntervalMs: 25 });
 
 async function until(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
