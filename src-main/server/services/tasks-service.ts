@@ -168,11 +168,7 @@ export function tasksEndpoints(ctx: ServerContext, taskOps: TaskOperations): End
           const { task: _id, force: _force, ...fieldsInput } = request;
           const fields = applyTaskFields(task, fieldsInput);
           if (Object.keys(fields).length === 0) return { updated: 0, fields: {} };
-          const now = isoDate(ctx.now());
-          task.last_change = now;
-          task.last_update = now;
-          task.last_changed_by = call.identity.user;
-          ctx.tasks.save(task);
+          taskOps.saveUserChange(task, call.identity);
           return { updated: 1, fields };
         });
       },
@@ -200,12 +196,8 @@ export function tasksEndpoints(ctx: ServerContext, taskOps: TaskOperations): End
             fields['output.error'] = request.output__error;
           }
           if (Object.keys(fields).length === 0) return { updated: 0, fields: {} };
-          const now = isoDate(ctx.now());
-          if (request.status !== undefined) task.status_changed = now;
-          task.last_change = now;
-          task.last_update = now;
-          task.last_changed_by = call.identity.user;
-          ctx.tasks.save(task);
+          if (request.status !== undefined) task.status_changed = isoDate(ctx.now());
+          taskOps.saveUserChange(task, call.identity);
           return { updated: 1, fields };
         });
       },

@@ -57,6 +57,16 @@ export class TaskOperations {
     };
   }
 
+  /** Stamps a user's edit of the task (who and when) and saves it; returns the time stamped. */
+  saveUserChange(task: TaskDoc, identity: Identity): string {
+    const now = isoDate(this.ctx.now());
+    task.last_change = now;
+    task.last_update = now;
+    task.last_changed_by = identity.user;
+    this.ctx.tasks.save(task);
+    return now;
+  }
+
   /** The liveness bump (ping, events, status reports): last_update and active_duration. */
   touch(task: TaskDoc): void {
     const nowMs = this.ctx.now();
