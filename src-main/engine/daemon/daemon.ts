@@ -4,7 +4,7 @@ import type { SlotPolicy, TaskSlot } from './slots.js';
 import { orderQueuesForPull } from './queue-order.js';
 import type { RunningRegistry } from './running-registry.js';
 import type { TaskRunResult } from '../task-run/run-task.js';
-import { processStartTicks } from '../task-run/process-group.js';
+import { processStartTicks } from '../process/index.js';
 import type { StopReason } from '../task-run/stop-reason.js';
 
 /** Per-queue decision of the schedule gates (queue tag > runtime force > uptime/downtime). */
@@ -222,7 +222,7 @@ export class DaemonLoop {
       .runTask(taskId, slot, { signal: stop.signal, reason: () => ({ kind: 'shutdown' }) }, (pid) => {
         const running = this.#running.get(taskId);
         if (running) running.pgid = pid;
-        void options.registry.set({ taskId, workerId: slot.workerId, pgid: pid, pgidStartTicks: processStartTicks(pid), daemonPid: process.pid, startedAt: new Date().toISOString() });
+        void processStartTicks(pid).then((pgidStartTicks) => options.registry.set({ taskId, workerId: slot.workerId, pgid: pid, pgidStartTicks, daemonPid: process.pid, startedAt: new Date().toISOString() }));
       })
       .then(
         (result) => options.log('info', `Task ${taskId} finished: ${result.finalStatus.call} (${result.finalStatus.statusReason})`),

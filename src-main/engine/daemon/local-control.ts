@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { listLocalWorkers, isProcessAlive, type LocalWorkerEntry } from '../worker-identity/index.js';
+import { listLocalWorkers, type LocalWorkerEntry } from '../worker-identity/index.js';
+import { isProcessAlive } from '../process/index.js';
 
 /** Signal that asks a daemon to drain: finish running tasks, pull nothing new, exit. */
 export const drainSignal: NodeJS.Signals = 'SIGUSR2';
@@ -39,8 +40,8 @@ export async function signalLocalDaemons(targets: readonly LocalWorkerEntry[], o
       continue;
     }
     const deadline = Date.now() + options.waitMs;
-    while (Date.now() < deadline && isProcessAlive(target.pid, target.startTicks)) await sleep(100);
-    if (isProcessAlive(target.pid, target.startTicks)) {
+    while (Date.now() < deadline && (await isProcessAlive(target.pid, target.startTicks))) await sleep(100);
+    if (await isProcessAlive(target.pid, target.startTicks)) {
       process.kill(target.pid, 'SIGKILL');
       outcomes.push({ workerId: target.workerId, pid: target.pid, result: 'killed' });
     } else {

@@ -1,4 +1,4 @@
-import { terminateProcessGroup, processGroupAlive, processStartTicks } from '../task-run/process-group.js';
+import { stopProcessGroup, processGroupAlive, processStartTicks } from '../process/index.js';
 import type { RunningEntry } from './running-registry.js';
 
 export interface ReapedTask {
@@ -22,10 +22,10 @@ export async function reapOrphans(
     let killed = false;
     // The leader may have exited, leaving its children in the group; but a living leader with
     // another start time is a stranger that reused the pid after the crash: leave it alone.
-    const leaderTicks = entry.pgid === null ? null : processStartTicks(entry.pgid);
+    const leaderTicks = entry.pgid === null ? null : await processStartTicks(entry.pgid);
     const stranger = leaderTicks !== null && entry.pgidStartTicks != null && leaderTicks !== entry.pgidStartTicks;
-    if (entry.pgid !== null && !stranger && processGroupAlive(entry.pgid)) {
-      await terminateProcessGroup(entry.pgid, options.graceMs);
+    if (entry.pgid !== null && !stranger && (await processGroupAlive(entry.pgid))) {
+      await stopProcessGroup(entry.pgid, options.graceMs);
       killed = true;
     }
     await options.markFailed(

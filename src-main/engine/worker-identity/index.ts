@@ -2,7 +2,6 @@ export { formWorkerId, workerName, type DynamicWorkerRole, type WorkerIdInputs }
 export {
   WorkerLockError,
   acquireLocalWorkerLock,
-  isProcessAlive,
   listLocalWorkers,
   type LocalWorkerEntry,
   type LocalWorkerLock,

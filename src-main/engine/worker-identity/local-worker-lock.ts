@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processStartTicks } from '../task-run/process-group.js';
+import { isProcessAlive, processStartTicks } from '../process/index.js';
 
 export interface LocalWorkerEntry {
   pid: number;
@@ -38,17 +38,6 @@ const MUTEX = '.registry.lock';
 /** A registry mutex older than this belongs to a crashed process: holders keep it for milliseconds. */
 const STALE_MUTEX_MS = 10_000;
 const MUTEX_WAIT_MS = 15_000;
-
-export function isProcessAlive(pid: number, startTicks: number | null): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  if (startTicks === null) return true;
-  const current = processStartTicks(pid);
-  return current === null || current === startTicks;
-}
 
 async function withRegistryMutex<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const mutex = path.join(dir, MUTEX);
@@ -106,7 +95,8 @@ async function readEntries(dir: string): Promise<LocalWorkerEntry[]> {
 /** Local agents that are alive right now (for `daemon --stop` and the tray). */
 export async function listLocalWorkers(stateDir: string): Promise<LocalWorkerEntry[]> {
   const entries = await readEntries(path.join(stateDir, REGISTRY_DIR));
-  return entries.filter((e) => isProcessAlive(e.pid, e.startTicks));
+  const alive = await Promise.all(entries.map((e) => isProcessAlive(e.pid, e.startTicks)));
+  return entries.filter((_e, i) => alive[i]);
 }
 
 /**
@@ -126,7 +116,7 @@ export async function acquireLocalWorkerLock(opts: {
   return withRegistryMutex(dir, async () => {
     const live: LocalWorkerEntry[] = [];
     for (const entry of await readEntries(dir)) {
-      if (isProcessAlive(entry.pid, entry.startTicks)) live.push(entry);
+      if (await isProcessAlive(entry.pid, entry.startTicks)) live.push(entry);
       else await rm(entry.file, { force: true });
     }
     const usedSlots = new Set(live.map((e) => e.slot));
@@ -144,7 +134,7 @@ export async function acquireLocalWorkerLock(opts: {
     }
 
     const file = path.join(dir, `agent-${pid}-${randomBytes(4).toString('hex')}.json`);
-    const entry = { pid, startTicks: processStartTicks(pid), workerId, slot, startedAt: new Date().toISOString() };
+    const entry = { pid, startTicks: await processStartTicks(pid), workerId, slot, startedAt: new Date().toISOString() };
     // Written aside and renamed in, so a concurrent reader never sees half a file.
     const temp = `${file}.tmp`;
     await writeFile(temp, `${JSON.stringify(entry)}\n`, { mode: 0o644 });
