@@ -108,3 +108,4 @@ export function createApiClient(options: ApiClientOptions) {
       session.call(endpoint, body, callOptions),
   };
 }
+export { followTaskLog, readNewLogEvents, newLogCursor, type LogCursor } from './task-log-follower.js';
