@@ -285,7 +285,8 @@ export class AgentHost implements BridgeHandler {
     if (daemons.length === 0) throw new BridgeCallError('refused', 'no daemon runs on this agent; start one first');
     const expirySec = untilMs === null ? null : Math.max(1, Math.round((untilMs - Date.now()) / 1000));
     for (const d of daemons) {
-      const properties = value === null ? [] : [{ key: 'force', value, ...(expirySec !== null ? { expiry: expirySec } : {}) }];
+      // A null value deletes the property (force cleared: the schedule decides again).
+      const properties = [{ key: 'force', value: value as string, ...(expirySec !== null ? { expiry: expirySec } : {}) }];
       try {
         await d.client.workers.setRuntimeProperties({ worker: d.workerId, runtimeProperties: properties });
       } catch (error) {

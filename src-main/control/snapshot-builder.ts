@@ -164,7 +164,8 @@ function scheduleView(state: HostState, now: Date): ScheduleView {
   const downtime: Schedule | null = settings?.downtime ?? null;
   const firstQueue = daemon?.queues[0];
   const tags = firstQueue ? (state.serverSide.tags.get(firstQueue.id) ?? []) : [];
-  const force = state.serverSide.force ?? daemon?.lastForce() ?? null;
+  // The host's own read of the server wins once it has one (it sees a cleared force at once).
+  const force = state.serverSide.at > 0 ? state.serverSide.force : (daemon?.lastForce() ?? null);
   const decision = decideActive({ queueTags: tags, runtimeForce: force, uptime, downtime, now });
   const edges = [uptime, downtime].filter((s): s is Schedule => s !== null).map((s) => nextScheduleEdge(s, now)).filter((d): d is Date => d !== null);
   const forceValue = force && (force.value === 'on' || force.value === 'off') && (force.expiresAt === null || force.expiresAt > now.getTime()) ? { value: force.value as 'on' | 'off', expiresAt: force.expiresAt } : null;

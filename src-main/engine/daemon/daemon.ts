@@ -182,6 +182,12 @@ export class DaemonLoop {
     this.#sleepAbort?.abort();
   }
 
+  /** Ends a sleep or a long-poll now, so the next pass re-reads its gates (a preference changed). */
+  repoll(): void {
+    this.#pullAbort?.abort();
+    this.#sleepAbort?.abort();
+  }
+
   #interrupt(): void {
     this.#pullAbort?.abort();
     this.#sleepAbort?.abort();

@@ -336,7 +336,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
       stopTask: (taskId, reason) => loop.stopTask(taskId, reason),
       poke: () => {
         reloadRequested = true;
-        loop.poke();
+        loop.repoll();
       },
     };
   }
