@@ -14,9 +14,15 @@ import {
 import { connectApiClient, interactiveRetryOverrides } from '../../engine/api/from-config.js';
 import { followTaskLog } from '../../engine/api/task-log-follower.js';
 import { commandAction, UsageError, usageErrorsExitWith2 } from '../command-errors.js';
+import { terminalRedactor, type TextRedactor } from '../terminal-output.js';
+import { maskUrlPasswords } from '../../engine/config/index.js';
+
+// Task records and logs may hold secrets (a `user:password@` repository URL, a log written by an
+// agent that does not redact): everything printed passes the terminal redactor.
+let redact: TextRedactor = maskUrlPasswords;
 
 function write(text: string): void {
-  process.stdout.write(text);
+  process.stdout.write(redact(text));
 }
 
 /** The global `--config-file` of the program this command belongs to. */
@@ -26,6 +32,8 @@ function configFileOf(command: Command): string | undefined {
 }
 
 export async function clientFor(command: Command): Promise<ApiClient> {
+  const secretsRedactor = await terminalRedactor(configFileOf(command));
+  redact = (text) => maskUrlPasswords(secretsRedactor(text));
   return connectApiClient({
     configFile: configFileOf(command),
     overrides: interactiveRetryOverrides,

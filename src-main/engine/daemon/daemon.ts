@@ -10,6 +10,8 @@ import type { StopReason } from '../task-run/stop-reason.js';
 export interface QueueGateDecision {
   readonly active: boolean;
   readonly reason: string;
+  /** Which rule decided (queue tag, force, uptime, ...): a pause is "the same pause" while it holds. */
+  readonly source?: string;
 }
 
 /** Longest wait for a bookkeeping call (status report, unregister) while a task ends or the daemon stops. */
@@ -99,6 +101,7 @@ export class DaemonLoop {
   #taskFinished: (() => void) | null = null;
   /** Why the last pass did not pull, so a pause and a resume are each said once. */
   #pausedReason: string | null = null;
+  #pausedKey: string | null = null;
 
   constructor(options: DaemonLoopOptions) {
     this.#options = options;
@@ -216,11 +219,12 @@ export class DaemonLoop {
   }
 
   /** Says once when pulling pauses (with why) and once when it resumes. */
-  #notePaused(reason: string | null): void {
-    if (reason === this.#pausedReason) return;
+  #notePaused(reason: string | null, key: string | null = reason): void {
+    if (key === this.#pausedKey) return;
     if (reason !== null) this.#options.log('info', `Paused, not pulling tasks: ${reason}`);
     else if (this.#pausedReason !== null) this.#options.log('info', `Resumed pulling tasks (was paused: ${this.#pausedReason})`);
     this.#pausedReason = reason;
+    this.#pausedKey = key;
   }
 
   async #pass(): Promise<void> {
@@ -237,7 +241,7 @@ export class DaemonLoop {
       const machine = await options.machineGate();
       if (!machine.active) {
         this.#state = { kind: 'paused', reason: machine.reason };
-        this.#notePaused(machine.reason);
+        this.#notePaused(machine.reason, 'machine gate');
         await this.#sleep(this.#sleepMs(now));
         return;
       }
@@ -251,7 +255,7 @@ export class DaemonLoop {
       const reasons = decisions.map((d) => `${d.queue.name}: ${d.decision.reason}`).join('; ');
       if (this.#running.size === 0) this.#state = { kind: 'paused', reason: reasons };
       // Only a schedule or force gate is a pause; queues whose GPU request does not fit now are not.
-      if (decisions.some((d) => !d.decision.active)) this.#notePaused(reasons);
+      if (decisions.some((d) => !d.decision.active)) this.#notePaused(reasons, decisions.map((d) => `${d.queue.id}:${d.decision.active}:${d.decision.source ?? d.decision.reason}`).join('|'));
       await this.#sleep(this.#sleepMs(now));
       return;
     }

@@ -79,6 +79,13 @@ export interface StartDaemonOptions {
   readonly reapers?: Partial<Record<RunHandle['kind'], HandleReaper>>;
 }
 
+/** `--gpus` on a machine without nvidia-smi still sets the variables, but says it once. */
+async function warnWithoutNvidiaSmi(settings: DaemonSettings, env: Record<string, string | undefined>, log: StartDaemonOptions['log']): Promise<void> {
+  if (!settings.selection || settings.selection.kind === 'none') return;
+  const gpus = await queryGpus({ env: env as NodeJS.ProcessEnv, timeoutMs: 5_000 }).catch(() => undefined);
+  if (gpus === null) log('warn', 'GPUs were requested (--gpus / agent.daemon.gpus) but this machine has no nvidia-smi: tasks get CUDA_VISIBLE_DEVICES as asked, yet no NVIDIA GPU is visible to them');
+}
+
 function registryFileName(workerId: string): string {
   return `${workerId.replace(/[^A-Za-z0-9._-]/g, '_')}${REGISTRY_SUFFIX}`;
 }
@@ -142,6 +149,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
     const queueNames = settings.dynamicSpecs ? settings.dynamicSpecs.map((s) => s.queue) : settings.queues;
     const queues: QueueRef[] = queueNames.length > 0 ? await api.resolveQueues(queueNames, { create: settings.createQueue }) : [await api.defaultQueue()];
 
+    await warnWithoutNvidiaSmi(settings, env, log);
     const identity = daemonIdentity(config, settings, env, host);
     let lock;
     try {
@@ -265,7 +273,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
       onTaskFinished: options.onTaskFinished,
       gate: (_queue, tags, force, at) => {
         const decision = decideActive({ queueTags: tags, runtimeForce: force, uptime: schedules.uptime, downtime: schedules.downtime, now: at });
-        return { active: decision.active, reason: decision.reason };
+        return { active: decision.active, reason: decision.reason, source: decision.source };
       },
       nextScheduleEdge: (at) => {
         const edges = [schedules.uptime, schedules.downtime].filter((s): s is Schedule => s !== null).map((s) => nextScheduleEdge(s, at)).filter((d): d is Date => d !== null);
