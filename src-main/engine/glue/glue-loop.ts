@@ -35,6 +35,8 @@ export interface GlueLoopOptions {
 export interface GlueHandle {
   /** Stops pulling and tracking; jobs keep running and are adopted by the next start. */
   stop(): void;
+  /** Look at the jobs now instead of at the end of the pause (a watch saw a change). */
+  wake(): void;
   readonly done: Promise<void>;
 }
 
@@ -47,13 +49,29 @@ export function startGlueLoop(options: GlueLoopOptions): GlueHandle {
   const memory = new Map<string, JobMemory>();
   const queueById = new Map(options.queues.map((q) => [q.id, q]));
   let stopped = false;
-  let wakeUp = new AbortController();
+  const stopping = new AbortController();
+  let nap: AbortController | null = null;
+  let wokenEarly = false;
 
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wakeUp.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  /** Waits `ms`, or less when stopped or woken (the scheduler saw a change). */
+  const sleep = (ms: number): Promise<void> => {
+    if (wokenEarly) {
+      wokenEarly = false;
+      return Promise.resolve();
+    }
+    const current = new AbortController();
+    nap = current;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        nap = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      current.signal.addEventListener('abort', done, { once: true });
+      stopping.signal.addEventListener('abort', done, { once: true });
     });
+  };
 
   const taskLog = async (taskId: string, level: 'INFO' | 'WARNING' | 'ERROR', text: string): Promise<void> => {
     const line = options.redact(text);
@@ -229,7 +247,7 @@ export function startGlueLoop(options: GlueLoopOptions): GlueHandle {
     const started = now();
     const got = await api.nextTask(
       open.map((q) => q.id),
-      { waitMs: options.pollIntervalMs, workerId, signal: wakeUp.signal },
+      { waitMs: options.pollIntervalMs, workerId, signal: stopping.signal },
     );
     if (!got) return now() - started >= options.pollIntervalMs / 2;
     const queue = queueById.get(got.queueId) ?? open[0]!;
@@ -281,8 +299,11 @@ export function startGlueLoop(options: GlueLoopOptions): GlueHandle {
   return {
     stop() {
       stopped = true;
-      wakeUp.abort();
-      wakeUp = new AbortController();
+      stopping.abort();
+    },
+    wake() {
+      if (nap) nap.abort();
+      else wokenEarly = true;
     },
     done: run(),
   };

@@ -142,7 +142,7 @@ export async function startSlurmGlue(settings: SlurmGlueSettings, log: (level: G
       log,
       redact: connection.redact,
     });
-    return { stop: () => handle.stop(), done: handle.done.finally(() => session.lock.release()) };
+    return { stop: () => handle.stop(), wake: () => handle.wake(), done: handle.done.finally(() => session.lock.release()) };
   } catch (error) {
     await session.lock.release();
     throw error;
