@@ -130,13 +130,12 @@ export function buildManifest(inputs: ManifestInputs): BuiltManifest {
     container['args'] = ['execute', '--full-monitoring', '--require-queue', '--id', task.id];
   }
 
-  const labels: Json = {
-    ...(isObject(pod.metadata['labels']) ? pod.metadata['labels'] : {}),
-    ...(isObject(templateMeta['labels']) && inputs.template['kind'] !== 'Job' ? templateMeta['labels'] : {}),
+  const glueLabels: Json = {
     [agentLabelKey]: agentLabelValue(inputs.workerId),
     [queueIdLabelKey]: safeLabelValue(queue.id),
     [queueNameLabelKey]: safeLabelValue(queue.name),
   };
+  const labels: Json = { ...(isObject(pod.metadata['labels']) ? pod.metadata['labels'] : {}), ...glueLabels };
   const podSpec: Json = { ...pod.spec, restartPolicy: 'Never', containers: [container, ...containers.slice(1).map(clone)] };
 
   if (inputs.kind === 'pod') {
@@ -158,7 +157,7 @@ export function buildManifest(inputs: ManifestInputs): BuiltManifest {
       metadata: {
         name,
         namespace,
-        labels: { ...(isObject(jobMeta['labels']) ? jobMeta['labels'] : {}), ...labels },
+        labels: { ...(isObject(jobMeta['labels']) ? jobMeta['labels'] : {}), ...glueLabels },
         ...(isObject(jobMeta['annotations']) ? { annotations: clone(jobMeta['annotations']) } : {}),
       },
       // backoffLimit 0: a failed task is not run again behind the user's back.
