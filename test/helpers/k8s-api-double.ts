@@ -43,6 +43,7 @@ export interface K8sApiDouble {
   /** Creates a pod as some other client would (another glue). */
   createPod(namespace: string, pod: Json): Json;
   onPodAdded(listener: (pod: Json) => void): void;
+  onPodDeleted(listener: (pod: Json) => void): void;
   close(): Promise<void>;
 }
 
@@ -85,6 +86,7 @@ export async function startK8sApiDouble(options: { namespaces?: string[] } = {})
   const logs = new Map<string, string>();
   const watchers = new Set<{ kind: Kind; namespace: string; selector?: string; res: ServerResponse }>();
   const podListeners: Array<(pod: Json) => void> = [];
+  const deleteListeners: Array<(pod: Json) => void> = [];
   const requests: RecordedRequest[] = [];
   let resourceVersion = 1000;
   const key = (namespace: string, name: string): string => `${namespace}/${name}`;
@@ -275,10 +277,12 @@ export async function startK8sApiDouble(options: { namespaces?: string[] } = {})
       if (!object) return send(res, 404, status(404, 'NotFound', `${group} "${name}" not found`, { name, kind }));
       store[kind].delete(key(namespace, name));
       emit(kind, 'DELETED', object);
+      if (kind === 'pods') for (const listener of deleteListeners) listener(object);
       if (kind === 'jobs' && (body as Json | undefined)?.['propagationPolicy'] !== 'Orphan' && query['propagationPolicy'] !== 'Orphan') {
         for (const pod of list('pods', namespace, `job-name=${name}`)) {
           store.pods.delete(key(namespace, String(meta(pod)['name'])));
           emit('pods', 'DELETED', pod);
+          for (const listener of deleteListeners) listener(pod);
         }
       }
       return send(res, 200, kind === 'jobs' ? { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: 'batch', kind: 'jobs', uid: meta(object)['uid'] } } : object);
@@ -299,7 +303,8 @@ export async function startK8sApiDouble(options: { namespaces?: string[] } = {})
       'apiVersion: v1',
       'kind: Config',
       'clusters:',
-      `- name: double\n  cluster:\n    server: ${url}`,
+      // The client refuses plain HTTP unless told to skip TLS checks: the double has no TLS.
+      `- name: double\n  cluster:\n    server: ${url}\n    insecure-skip-tls-verify: true`,
       'users:',
       '- name: tester\n  user:\n    token: test-double-token',
       'contexts:',
@@ -365,6 +370,7 @@ export async function startK8sApiDouble(options: { namespaces?: string[] } = {})
     },
     createPod: (namespace, pod) => putPod(namespace, structuredClone(pod)),
     onPodAdded: (listener) => void podListeners.push(listener),
+    onPodDeleted: (listener) => void deleteListeners.push(listener),
     async close() {
       for (const w of watchers) w.res.end();
       watchers.clear();

@@ -11,11 +11,11 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Fails (never skips) when there is no usable cluster, naming the fix. */
 export async function requireSlurmCluster(): Promise<void> {
-  let state = '';
+  let state: string;
   try {
     state = (await execFileAsync('sinfo', ['--noheader', '--format=%T'])).stdout.trim().split('\n')[0] ?? '';
   } catch (error) {
-    throw new Error(`no Slurm cluster answers here (${(error as Error).message.split('\n')[0]}); run: bash -c 'source scripts/lib/ensure-tools.sh; ensure_test_prerequisites' as root (npm run test:all does)`);
+    throw new Error(`no Slurm cluster answers here (${(error as Error).message.split('\n')[0]}); run: bash -c 'source scripts/lib/ensure-tools.sh; ensure_test_prerequisites' as root (npm run test:all does)`, { cause: error });
   }
   if (!/^(idle|mixed|allocated)/.test(state)) throw new Error(`the Slurm node is "${state}", not idle; see sinfo -R and /var/log/slurm/`);
 }

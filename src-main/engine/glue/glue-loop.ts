@@ -141,9 +141,9 @@ export function startGlueLoop(options: GlueLoopOptions): GlueHandle {
       }
     }
     const task = await api.getTask(taskId);
+    const existing = await backend.findJob(taskId);
     await taskLog(taskId, 'INFO', `Pulled from queue ${queue.name} by the ${name} glue ${workerId}`);
     const submittedAt = new Date(now()).toISOString();
-    const existing = await backend.findJob(taskId);
     if (existing) {
       await registry.put({ kind: 'scheduler-job', scheduler: backend.scheduler, jobId: existing, taskId, queueId: queue.id, submittedAt });
       await api.moveToPending(taskId, options.pendingQueue.id, `${name} job ${existing} (adopted)`);
@@ -255,8 +255,10 @@ export function startGlueLoop(options: GlueLoopOptions): GlueHandle {
       await takeTask(got.taskId, queue);
     } catch (error) {
       log('error', `task ${got.taskId}: could not hand it to ${name}: ${errorText(error)}`);
-      // Popped but not ours yet and not failed: put it back rather than lose it.
+      // Popped but not ours yet and not failed: put it back rather than lose it, and pause
+      // before the next pull (the scheduler may be down).
       if (!registry.get(got.taskId)) await api.requeue(got.taskId, queue.id, `the ${name} glue could not take it: ${errorText(error)}`).catch(() => undefined);
+      return false;
     }
     return true;
   };
