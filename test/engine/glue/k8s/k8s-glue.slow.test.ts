@@ -159,11 +159,14 @@ describe('tray-agent glue k8s (Kubernetes API test double)', () => {
     });
     await startGlue({ queues: ['k8s-a', 'k8s-b'], queueTemplates: [{ queue: 'k8s-b', file: gpu }] });
     const onB = await enqueue('k8s-b', 'import os\nprint("template", os.environ.get("GLUE_TEMPLATE"))\n');
-    const onA = await enqueue('k8s-a', 'import os\nprint("template", os.environ.get("GLUE_TEMPLATE"))\n');
+    const onA = await enqueue('k8s-a', 'import os\nprint("template", os.environ.get("GLUE_TEMPLATE"), os.environ.get("FROM_TASK_ARGS"))\n', {
+      container: { image: 'python:3.11-slim', arguments: '-e FROM_TASK_ARGS=yes --ipc=host' },
+    });
     expect((await ended(onB)).status).toBe('completed');
     expect((await ended(onA)).status).toBe('completed');
     expect(await taskLog(onB)).toContain('template gpu');
-    expect(await taskLog(onA)).toContain('template None');
+    expect(await taskLog(onA)).toContain('template None yes');
+    expect(await taskLog(onA)).toContain('container arguments not passed to the pod (only -e/--env are): --ipc=host');
     const bodyOf = (id: string) => posts('/pods').find((r) => (r.body as { metadata: { name: string } }).metadata.name === podName(id))!.body as { spec: Record<string, unknown> & { containers: Array<Record<string, unknown>> } };
     expect(bodyOf(onB).spec['nodeSelector']).toEqual({ 'nvidia.com/mig.config': 'all-1g.18gb' });
     expect(bodyOf(onB).spec.containers[0]!['resources']).toEqual({ limits: { 'nvidia.com/mig-1g.18gb': 1 } });
@@ -243,6 +246,8 @@ describe('tray-agent glue k8s (Kubernetes API test double)', () => {
     expect(api.pod('clearml', podName(third))).toBeUndefined();
     api.terminated('clearml', 'clearml-id-ffffffffffffffffffffffffffffffff', 0);
     expect((await ended(third)).status).toBe('completed');
+    // Housekeeping: the ended pod nobody tracks is deleted.
+    await until(() => !api.pod('clearml', 'clearml-id-ffffffffffffffffffffffffffffffff'), 20_000, () => 'the untracked ended pod to be deleted');
   });
 
   it('a glue restarted while its pod waits adopts the pod instead of creating another', async () => {
@@ -269,6 +274,17 @@ function workerIdOf(pod: { spec: { containers: Array<{ env: Array<{ name: string
   return value.slice(0, value.lastIndexOf(':'));
 }
 
+describe('tray-agent glue k8s start-up', () => {
+  it('warns when pods get no credentials, and refuses a second glue with the same worker id', async () => {
+    await startGlue({ queues: ['k8s-a'], credentialsSecret: null });
+    await until(() => glueLog.some((l) => l.includes('serving')), 10_000, () => glueLog.join('\n'));
+    expect(glueLog.join('\n')).toContain('no --credentials-secret: pods get no ClearML credentials');
+    const first = glue;
+    await expect(startGlue({ queues: ['k8s-a'] })).rejects.toThrow(/another agent already runs as worker "[^"]+:k8s-glue" on this machine/);
+    glue = first;
+  });
+});
+
 describe('k8s manifests and kubectl', () => {
   it.each(goldenCases)('kubectl apply --dry-run=client --validate=false accepts golden/$golden (against the API double: kubectl needs API discovery even then)', async ({ golden }) => {
     const { stdout } = await execFileAsync('kubectl', ['--kubeconfig', api.kubeconfig, 'apply', '--dry-run=client', '--validate=false', '-f', goldenPath(golden)]);
@@ -288,6 +304,21 @@ describe('k8s manifests and kubectl', () => {
     expect(manifest.metadata.name).toBe(podName(id));
     expect(manifest.metadata.labels['clearml-agent-queue-name']).toBe('k8s-dry');
     expect(api.requests.length).toBe(before);
+
+    // CLEARML_K8S_GLUE_KIND, comma-separated queues and the ignored --overrides-yaml, as clearml-agent takes them.
+    await bed.client.queues.create({ name: 'k8s-dry2' });
+    process.env['CLEARML_K8S_GLUE_KIND'] = 'job';
+    try {
+      const asJob = await runCliCaptured('--config-file', bed.configFile, 'glue', 'k8s', '--queue', 'k8s-dry2,k8s-dry', '--template-yaml', join(templates, 'plain.yaml'), '--overrides-yaml', 'o.yaml', '--dry-run', '--task-id', id);
+      expect(asJob.code).toBe(0);
+      expect(asJob.stderr).toContain('--overrides-yaml is ignored (as in clearml-agent)');
+      const job = parse(asJob.stdout) as { kind: string; spec: { backoffLimit: number }; metadata: { labels: Record<string, string> } };
+      expect(job.kind).toBe('Job');
+      expect(job.spec.backoffLimit).toBe(0);
+      expect(job.metadata.labels['clearml-agent-queue-name']).toBe('k8s-dry2');
+    } finally {
+      delete process.env['CLEARML_K8S_GLUE_KIND'];
+    }
   });
 
   it('bad input: no template, no kubeconfig, a template for a queue it does not serve', async () => {
