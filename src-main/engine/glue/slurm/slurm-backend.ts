@@ -146,7 +146,8 @@ export function createSlurmBackend(options: SlurmBackendOptions): SchedulerBacke
         const row = rows.get(entry.jobId);
         if (row) {
           const phase = slurmPhase(row.state);
-          if (phase === 'pending') observations.set(entry.taskId, { phase, reason: row.reason, never: permanentPendingReason(row.reason) });
+          // `None`: not looked at by the scheduler yet (just submitted).
+          if (phase === 'pending') observations.set(entry.taskId, { phase, reason: row.reason === 'None' ? 'waiting for the scheduler' : row.reason, never: permanentPendingReason(row.reason) });
           else if (phase === 'running') observations.set(entry.taskId, { phase, where: row.nodes });
           else {
             const record = await showJob(entry.jobId);
