@@ -62,7 +62,7 @@ describe('prepareEnvironment (slow cases)', () => {
       expect(first.frozenRequirements).toEqual(['tray-alpha==1.0', 'Tray_Gamma==0.3']);
       expect(first.originalRequirements).toBe('tray-alpha==1.0\ntray-gamma');
       expect(fx.logs.join('\n')).toMatch(/Installing requirements from .*repo\/requirements.txt, .*service\/requirements.txt/);
-      expect(fx.logs.join('\n')).toMatch(/Package manager poetry: no pyproject.toml with poetry.lock .*; using pip/);
+      expect(fx.logs.join('\n')).toMatch(/Package manager poetry: no pyproject.toml and poetry.lock in the repository root .*; installing the task's requirements with pip/);
       expect(await cacheKeysOn(cacheDir())).toEqual([first.cacheKey]);
     });
 
