@@ -245,13 +245,15 @@ with zipfile.ZipFile(source) as zin:
                 continue
             name = new_info + name[len(old_info):]
             if name.endswith("/METADATA"):
-                lines = [f"Version: {version}" if l.startswith("Version:") else l for l in data.decode().split("
-")]
-                data = "
-".join(lines).encode()
+                lines = [f"Version: {version}" if l.startswith("Version:") else l for l in data.decode().split("\n")]
+                data = "\n".join(lines).encode()
+        if name == "pip/__init__.py":
+            text = data.decode()
+            start = text.index("__version__")
+            end = text.index("\n", start)
+            data = (text[:start] + f'__version__ = "{version}"' + text[end:]).encode()
         files[name] = data
-    record = "
-".join([rec(n, d) for n, d in files.items()] + [f"{new_info}/RECORD,,", ""])
+    record = "\n".join([rec(n, d) for n, d in files.items()] + [f"{new_info}/RECORD,,", ""])
     files[f"{new_info}/RECORD"] = record.encode()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, data in files.items():
@@ -269,8 +271,9 @@ export function findLocalPipWheel(): string {
 }
 
 /**
- * The machine's real pip, re-labelled as version `version`: a working pip whose version the
- * tests choose, so `agent.package_manager.pip_version` can be applied offline.
+ * The machine's real pip, re-labelled as version `version` (metadata and `pip.__version__`): a
+ * working pip whose version the tests choose, so `agent.package_manager.pip_version` can be
+ * applied offline.
  */
 export function repackagedPipWheel(version: string, workDir: string): BuiltWheel {
   const target = path.join(workDir, `pip-${version}-py3-none-any.whl`);

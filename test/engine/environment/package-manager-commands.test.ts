@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { condaCreateCommand } from '../../../src-main/engine/environment/installers/conda-commands.js';
-import { pipInstallArgs, venvCreateArgs } from '../../../src-main/engine/environment/installers/pip.js';
+import { namingRequirementLines, pipInstallArgs, venvCreateArgs } from '../../../src-main/engine/environment/installers/pip.js';
 import { poetryCommands, poetryEnvironment } from '../../../src-main/engine/environment/installers/poetry.js';
 import { parseToolVersion, toolRequirement } from '../../../src-main/engine/environment/installers/tool-version.js';
 import { parseUvVersion, uvPipFreezeCommand, uvPipInstallCommand, uvSyncCommand, uvVenvCommand } from '../../../src-main/engine/environment/installers/uv-commands.js';
@@ -56,9 +56,18 @@ describe('poetry and pip command lines', () => {
     });
     expect(poetryEnvironment(true)).toMatchObject({ POETRY_VIRTUALENVS_IN_PROJECT: 'true', POETRY_VIRTUALENVS_OPTIONS_SYSTEM_SITE_PACKAGES: 'true' });
     expect(poetryEnvironment(false)).not.toHaveProperty('POETRY_VIRTUALENVS_OPTIONS_SYSTEM_SITE_PACKAGES');
+    expect(poetryEnvironment(false).PYTHON_KEYRING_BACKEND).toBe('keyring.backends.null.Keyring');
+    expect(poetryEnvironment(false, { PYTHON_KEYRING_BACKEND: 'keyring.backends.SecretService.Keyring' })).not.toHaveProperty('PYTHON_KEYRING_BACKEND');
     expect(parseToolVersion('Poetry (version 1.3.2)')).toBe('1.3.2');
     expect(toolRequirement('poetry', '1.8.3')).toBe('poetry==1.8.3');
     expect(toolRequirement('poetry', '>=1.2,<2')).toBe('poetry>=1.2,<2');
+  });
+
+  it("pip's references to lines of the temporary file become the requirement itself", () => {
+    const text = 'ERROR: Cannot install -r /tmp/tray-agent-reqs-x1/requirements.txt (line 2) and tray-alpha==1.0 because ...';
+    expect(namingRequirementLines(text, '/tmp/tray-agent-reqs-x1/requirements.txt', ['tray-alpha==1.0', 'tray-delta==1.0'])).toBe(
+      'ERROR: Cannot install "tray-delta==1.0" and tray-alpha==1.0 because ...',
+    );
   });
 
   it('pip: venv and install argv', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { EnvironmentError } from '../errors.js';
 import { runProcess, summariseFailure } from '../run-process.js';
 import type { BuildContext, EnvironmentBuilder } from './builder.js';
@@ -27,19 +28,42 @@ async function runPipInstall(python: string, requirementsFile: string, ctx: Buil
   return runProcess(python, args, { env: ctx.env, signal: ctx.signal, onLine: ctx.log });
 }
 
+/**
+ * Pure: pip names lines of our temporary file as `-r /tmp/…/requirements.txt (line 2)`; the
+ * user needs the requirement itself.
+ */
+export function namingRequirementLines(text: string, requirementsFile: string, lines: readonly string[]): string {
+  const escaped = requirementsFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(new RegExp(`-r ${escaped} \\(line (\\d+)\\)`, 'g'), (whole, n: string) => {
+    const line = lines[Number(n) - 1];
+    return line === undefined ? whole : `"${line.trim()}"`;
+  });
+}
+
+function failureSummary(result: Awaited<ReturnType<typeof runProcess>>, requirementsFile: string): string {
+  let lines: string[] = [];
+  try {
+    lines = readFileSync(requirementsFile, 'utf8').split('\n');
+  } catch {
+    // the file is gone: keep pip's wording
+  }
+  return namingRequirementLines(summariseFailure(result), requirementsFile, lines);
+}
+
 /** `python -m pip install -r FILE` into the environment of `python`. */
 export async function pipInstall(python: string, requirementsFile: string, ctx: BuildContext, tool = 'pip'): Promise<void> {
   const result = await runPipInstall(python, requirementsFile, ctx);
-  if (result.exitCode !== 0) throw installFailure(tool, summariseFailure(result), ctx);
+  if (result.exitCode !== 0) throw installFailure(tool, failureSummary(result, requirementsFile), ctx);
 }
 
 export async function tryPipInstall(python: string, requirementsFile: string, ctx: BuildContext): Promise<string | null> {
   const result = await runPipInstall(python, requirementsFile, ctx);
-  return result.exitCode === 0 ? null : summariseFailure(result);
+  return result.exitCode === 0 ? null : failureSummary(result, requirementsFile);
 }
 
 export async function pipFreeze(python: string, ctx: BuildContext): Promise<string[]> {
-  const result = await runProcess(python, ['-m', 'pip', 'freeze', '--disable-pip-version-check'], {
+  // --local: with system_site_packages, the base interpreter's packages are not this environment's.
+  const result = await runProcess(python, ['-m', 'pip', 'freeze', '--local', '--disable-pip-version-check'], {
     env: ctx.env,
     signal: ctx.signal,
     captureStdout: true,

@@ -16,8 +16,11 @@ export function poetryCommands(opts: { python: string; installExtraArgs: readonl
 }
 
 /** Pure: settings through the environment, so nothing is written into the task's repository. */
-export function poetryEnvironment(systemSitePackages: boolean): Record<string, string> {
+export function poetryEnvironment(systemSitePackages: boolean, env: NodeJS.ProcessEnv = {}): Record<string, string> {
   return {
+    // A headless agent has no unlocked keyring; poetry would fail with "Failed to unlock the
+    // item!" asking it for source credentials. The user's own choice of backend wins.
+    ...(env.PYTHON_KEYRING_BACKEND ? {} : { PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' }),
     // clearml-agent runs `poetry config --local virtualenvs.in-project true`; the variable does
     // the same without leaving a poetry.toml in the checkout.
     POETRY_VIRTUALENVS_IN_PROJECT: 'true',
@@ -40,7 +43,7 @@ export async function installPoetryProject(opts: {
   ctx: BuildContext;
 }): Promise<{ venvDir: string; python: string }> {
   const { ctx, projectDir } = opts;
-  const env: NodeJS.ProcessEnv = { ...ctx.env, ...poetryEnvironment(ctx.systemSitePackages) };
+  const env: NodeJS.ProcessEnv = { ...ctx.env, ...poetryEnvironment(ctx.systemSitePackages, ctx.env) };
   const commands = poetryCommands({ python: opts.base.executable, installExtraArgs: opts.installExtraArgs });
   const run = async (args: string[], fail: (summary: string) => EnvironmentError, captureStdout = false) => {
     ctx.log(`Running: poetry ${args.join(' ')}`);
