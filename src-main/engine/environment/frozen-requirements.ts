@@ -12,7 +12,17 @@ import { mapFrozenTorchLine } from './pytorch.js';
  * (`pytorch_resolve: direct`) become `torch==X # url`. VCS lines stay `git+…@<commit>`.
  */
 export function reportableFrozenLines(frozen: readonly string[], directTorchUrls: ReadonlyMap<string, string> = new Map()): string[] {
-  return frozen.map((line) => mapFrozenTorchLine(withoutUrlCredentials(line), directTorchUrls));
+  return frozen.map((line) => installableVcsFileLine(mapFrozenTorchLine(withoutUrlCredentials(line), directTorchUrls)));
+}
+
+/**
+ * pip freezes a VCS checkout of a local repository as `name @ git+file:///path@<commit>`, a
+ * line pip itself then refuses ("Invalid requirement … looks like a path": a PEP 508 URL needs
+ * a host). The older `git+file:///path@<commit>#egg=name` form installs the same commit.
+ */
+export function installableVcsFileLine(line: string): string {
+  const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*((?:git|hg|svn|bzr)\+file:\S+)$/.exec(line.trim());
+  return m?.[1] && m[2] ? `${m[2]}#egg=${m[1]}` : line;
 }
 
 /**

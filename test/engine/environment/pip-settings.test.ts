@@ -67,6 +67,12 @@ describe('the frozen list reported back', () => {
     ]);
   });
 
+  it('turns a frozen local VCS line into the form pip installs again', () => {
+    expect(reportableFrozenLines(['gitpkg @ git+file:///src/gitpkg@0123456789abcdef0123456789abcdef01234567'])).toEqual([
+      'git+file:///src/gitpkg@0123456789abcdef0123456789abcdef01234567#egg=gitpkg',
+    ]);
+  });
+
   it('reports pip = frozen and org_pip = the original, nothing when nothing was installed', () => {
     expect(requirementsReport(['a==1'], 'a')).toEqual({ pip: 'a==1', org_pip: 'a' });
     expect(requirementsReport(['a==1'], null)).toEqual({ pip: 'a==1', org_pip: null });

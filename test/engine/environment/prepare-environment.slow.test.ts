@@ -127,7 +127,8 @@ describe('prepareEnvironment (slow cases)', () => {
         encoding: 'utf8',
       });
       expect(versions.trim()).toBe('0.5 1.2');
-      expect(env.frozenRequirements).toContain(`gitpkg @ git+file://${gitRepo}@${sha}`);
+      // pip's own `gitpkg @ git+file://…` freeze line is one pip refuses to install again.
+      expect(env.frozenRequirements).toContain(`git+file://${gitRepo}@${sha}#egg=gitpkg`);
       expect(env.frozenRequirements.some((l) => l.startsWith('-e ') && l.includes('localpkg'))).toBe(true);
     } finally {
       await env.release();
