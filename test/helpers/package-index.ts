@@ -179,7 +179,10 @@ export async function startPackageIndex(packages: TestPackage[] = TEST_PACKAGES,
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
-    const requestPath = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '');
+    // The main index's files live at /files/ (where they always did), other roots' below the root.
+    const requestPath = decodeURIComponent(url.pathname)
+      .replace(/^\/+|\/+$/g, '')
+      .replace(/^files\//, 'simple/files/');
     // The longest prefix that names a root wins (`whl/cu128` before `whl`).
     const prefix = [...roots.keys()].filter((p) => requestPath === p || requestPath.startsWith(`${p}/`)).sort((a, b) => b.length - a.length)[0];
     if (prefix === undefined) {
@@ -200,7 +203,8 @@ export async function startPackageIndex(packages: TestPackage[] = TEST_PACKAGES,
         send(404, 'text/plain', 'not found');
         return;
       }
-      const links = files.map((f) => `<a href="/${prefix}/files/${encodeURIComponent(f.wheel.filename)}#sha256=${f.wheel.sha256}">${f.wheel.filename}</a>`);
+      const filesBase = prefix === 'simple' ? '/files' : `/${prefix}/files`;
+      const links = files.map((f) => `<a href="${filesBase}/${encodeURIComponent(f.wheel.filename)}#sha256=${f.wheel.sha256}">${f.wheel.filename}</a>`);
       send(200, 'text/html', html(links.join('\n')));
       return;
     }
