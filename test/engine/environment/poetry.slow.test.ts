@@ -89,6 +89,7 @@ describe('poetry mode', () => {
     expect(logs.some((l) => /^Package manager poetry: \S+ is version 1\.3\.\d+, which satisfies agent\.package_manager\.poetry_version \(>=1\.2\)$/.test(l))).toBe(true);
     expect(logs).toContain(`Package manager poetry: installing from ${path.join(repo, 'poetry.lock')} (the task's package list is not used)`);
     expect(prepared.venvDir).toBe(path.join(repo, '.venv'));
+    expect(existsSync(path.join(repo, 'poetry.toml'))).toBe(false);
     expect(installed(prepared.pythonExecutable)).toBe('tray_alpha tray_beta tray_gamma demo');
     // The lock has tray-alpha 2.0, whatever the task's list said.
     expect(prepared.frozenRequirements).toEqual(expect.arrayContaining(['tray-alpha==2.0', 'tray-beta==1.0', 'Tray_Gamma==0.3']));

@@ -121,6 +121,11 @@ describe('resolveTorch with a scripted index', () => {
     expect(index.asked).toEqual(['http://i/whl/cu130/', 'http://i/whl/cu129/', 'http://i/whl/cu128/']);
     expect(result).toMatchObject({ lines: ['torch==2.5.1.*'], indexUrl: 'http://i/whl/cu128/', cuda: 128 });
     expect(result.notes).toContain('PyTorch: CUDA 130, using index http://i/whl/cu128/');
+    // Found once, remembered for the process: the next task asks nothing.
+    const again = answers({});
+    const second = await resolveTorch({ lines: ['torch'], options: defaultTorchOptions({ extraIndexUrlTemplate: 'http://i/whl/cu{}/' }), cuda: 130, target, osName: 'linux_x86_64', fetchText: again.fetchText });
+    expect(second.indexUrl).toBe('http://i/whl/cu128/');
+    expect(again.asked).toEqual([]);
   });
 
   it('no index answering: the lines stay, and the note names every index tried', async () => {
