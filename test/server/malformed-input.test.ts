@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { Db as Database } from '../../src-main/server/db/sqlite.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
 import { createTask, login, nodeRequest, type Envelope, type Session } from './api-call.js';

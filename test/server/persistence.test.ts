@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { Db as Database } from '../../src-main/server/db/sqlite.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedServer } from '../../src-main/server/index.js';
 import { createTask, getTask, login, rawCall, type JsonRecord } from './api-call.js';
