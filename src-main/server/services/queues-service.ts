@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool, int } from '../request-fields.js';
 import type { ServerContext } from '../context.js';
 import { isoDate } from '../datetime.js';
 import type { EndpointDefinition } from '../endpoint.js';
@@ -38,25 +39,25 @@ const requests = {
     tags: stringListFilter,
     system_tags: stringListFilter,
     search_text: z.string().optional(),
-    max_task_entries: z.number().int().min(0).optional(),
+    max_task_entries: int(0).optional(),
     ...listQueryFields,
   }),
-  getById: z.object({ queue: z.string(), max_task_entries: z.number().int().min(0).optional() }),
+  getById: z.object({ queue: z.string(), max_task_entries: int(0).optional() }),
   create: z.object({ name: z.string(), ...queueFields }),
   update: z.object({ queue: z.string(), name: z.string().optional(), ...queueFields }),
-  delete: z.object({ queue: z.string(), force: z.boolean().optional() }),
+  delete: z.object({ queue: z.string(), force: bool.optional() }),
   getNextTask: z.object({
     queue: z.string(),
-    get_task_info: z.boolean().optional(),
+    get_task_info: bool.optional(),
     task: z.string().optional(),
-    wait_ms: z.number().int().min(0).optional(),
+    wait_ms: int(0).optional(),
     // Our extensions (advertised in the token's tray_agent claim): pull from the first non-empty
     // of several queues in this order, and say which worker waits so its settings can wake it.
     queues: z.array(z.string()).min(1).max(100).optional(),
     worker: z.string().optional(),
   }),
-  addTask: z.object({ queue: z.string(), task: z.string(), update_execution_queue: z.boolean().optional() }),
-  removeTask: z.object({ queue: z.string(), task: z.string(), update_task_status: z.boolean().optional() }),
+  addTask: z.object({ queue: z.string(), task: z.string(), update_execution_queue: bool.optional() }),
+  removeTask: z.object({ queue: z.string(), task: z.string(), update_task_status: bool.optional() }),
   queueOnly: z.object({ queue: z.string() }),
 };
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool } from '../request-fields.js';
 import type { ServerContext } from '../context.js';
 import { isoDate } from '../datetime.js';
 import type { CallContext, EndpointDefinition } from '../endpoint.js';
@@ -9,6 +10,7 @@ import type { QueueOperations } from '../queues/queue-operations.js';
 import type { QueueDoc } from '../store/queue-store.js';
 import { isTaskStatus, type TaskStatus } from '../tasks/status-machine.js';
 import type { TaskDoc } from '../tasks/task-document.js';
+import { withTaskDefaults } from '../tasks/task-defaults.js';
 import type { TaskOperations } from '../tasks/task-operations.js';
 import { statusChangeFields } from '../tasks/task-schemas.js';
 import { parseRequest } from '../validation.js';
@@ -16,33 +18,33 @@ import { createQueue } from './queues-service.js';
 
 const requests = {
   statusChange: z.object(statusChangeFields),
-  completed: z.object({ ...statusChangeFields, publish: z.boolean().optional() }),
-  stop: z.object({ ...statusChangeFields, include_pipeline_steps: z.boolean().optional() }),
+  completed: z.object({ ...statusChangeFields, publish: bool.optional() }),
+  stop: z.object({ ...statusChangeFields, include_pipeline_steps: bool.optional() }),
   stopMany: z.object({
     ids: z.array(z.string()).min(1),
-    force: z.boolean().optional(),
+    force: bool.optional(),
     status_reason: z.string().optional(),
     status_message: z.string().optional(),
-    include_pipeline_steps: z.boolean().optional(),
+    include_pipeline_steps: bool.optional(),
   }),
   enqueue: z.object({
     ...statusChangeFields,
     queue: z.string().optional(),
     queue_name: z.string().optional(),
-    verify_watched_queue: z.boolean().optional(),
-    update_execution_queue: z.boolean().optional(),
+    verify_watched_queue: bool.optional(),
+    update_execution_queue: bool.optional(),
   }),
   dequeue: z.object({
     ...statusChangeFields,
-    remove_from_all_queues: z.boolean().optional(),
+    remove_from_all_queues: bool.optional(),
     new_status: z.string().optional(),
   }),
   reset: z.object({
     ...statusChangeFields,
-    clear_all: z.boolean().optional(),
-    return_file_urls: z.boolean().optional(),
-    delete_output_models: z.boolean().optional(),
-    delete_external_artifacts: z.boolean().optional(),
+    clear_all: bool.optional(),
+    return_file_urls: bool.optional(),
+    delete_output_models: bool.optional(),
+    delete_external_artifacts: bool.optional(),
   }),
 };
 
@@ -288,7 +290,8 @@ export function taskStatusEndpoints(
           }
           if (task.models?.output) task.models = { ...task.models, output: [] };
           fields.last_update = task.last_update = isoDate(ctx.now());
-          ctx.tasks.save(task);
+          // Cleared fields come back as ClearML's empty defaults (runtime {}, last_metrics {}, ...).
+          ctx.tasks.save(withTaskDefaults(task));
           const urls = request.return_file_urls ? { model_urls: [], event_urls: [], artifact_urls: [] } : null;
           return { updated: 1, fields, dequeued: { removed }, deleted_models: 0, urls };
         });

@@ -1,5 +1,6 @@
 import { versionBelow, type ApiVersion } from '../api-version.js';
 import type { JsonObject } from '../http/request-params.js';
+import { withTaskDefaults } from './task-defaults.js';
 import type { ConfigurationItem, ParamItem, TaskDoc } from './task-document.js';
 
 /**
@@ -7,9 +8,10 @@ import type { ConfigurationItem, ParamItem, TaskDoc } from './task-document.js';
  * the way out: < 2.13 gets `execution.docker_cmd` (from `container`), `execution.model` and
  * `output.model`; < 2.9 gets legacy `execution.parameters`/`model_desc`; < 2.3 sees
  * system tags inside `tags`. Writes in the legacy layout are folded back by
- * `normalizeLegacyTaskFields`.
+ * `normalizeLegacyTaskFields`. Every answer carries ClearML's default sub-documents.
  */
-export function renderTask(doc: TaskDoc, version: ApiVersion): JsonObject {
+export function renderTask(stored: TaskDoc, version: ApiVersion): JsonObject {
+  const doc = withTaskDefaults({ ...stored });
   const rendered: JsonObject = { ...doc };
   delete rendered.enqueue_status;
   if (!versionBelow(version, '2.13')) return rendered;
