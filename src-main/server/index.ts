@@ -20,19 +20,23 @@ import { createApiRequestHandler, type ServedCall } from './http/api-request-han
 import { DEFAULT_MAX_BODY_BYTES } from './http/request-body.js';
 import { identityOf, AuthStore } from './store/auth-store.js';
 import { EventStore } from './store/event-store.js';
+import { ModelStore } from './store/model-store.js';
 import { ProjectStore } from './store/project-store.js';
 import { QueueStore } from './store/queue-store.js';
 import { TaskStore } from './store/task-store.js';
 import { WorkerStore } from './store/worker-store.js';
 import { QueueOperations } from './queues/queue-operations.js';
 import { QueueWaiters } from './queue-waiters.js';
+import { ModelOperations } from './models/model-operations.js';
 import { TaskOperations } from './tasks/task-operations.js';
 import { authEndpoints } from './services/auth-service.js';
 import { eventsEndpoints } from './services/events-service.js';
 import { miscEndpoints } from './services/misc-service.js';
+import { modelsEndpoints } from './services/models-service.js';
 import { projectsEndpoints } from './services/projects-service.js';
 import { queuesEndpoints } from './services/queues-service.js';
 import { taskParamsEndpoints } from './services/task-params-service.js';
+import { taskOutputsEndpoints } from './services/task-outputs-service.js';
 import { taskStatusEndpoints } from './services/task-status-service.js';
 import { tasksEndpoints } from './services/tasks-service.js';
 import { workersEndpoints } from './services/workers-service.js';
@@ -159,6 +163,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
       tasks: new TaskStore(db),
       queues,
       events: new EventStore(db),
+      models: new ModelStore(db),
       workers: new WorkerStore(db),
       projects: new ProjectStore(db),
       tokens,
@@ -169,6 +174,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
     };
     const taskOps = new TaskOperations(ctx);
     const queueOps = new QueueOperations(ctx, taskOps);
+    const modelOps = new ModelOperations(ctx);
     const systemIdentity = identityOf(admin);
     const shutdown = new AbortController();
 
@@ -176,9 +182,11 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
       endpoints: [
         ...authEndpoints(ctx),
         ...queuesEndpoints(ctx, queueOps, taskOps),
-        ...tasksEndpoints(ctx, taskOps),
-        ...taskStatusEndpoints(ctx, taskOps, queueOps),
+        ...tasksEndpoints(ctx, taskOps, modelOps),
+        ...taskStatusEndpoints(ctx, taskOps, queueOps, modelOps),
         ...taskParamsEndpoints(ctx, taskOps),
+        ...taskOutputsEndpoints(ctx, taskOps, modelOps),
+        ...modelsEndpoints(ctx, taskOps, modelOps),
         ...workersEndpoints(ctx, taskOps),
         ...eventsEndpoints(ctx, taskOps),
         ...projectsEndpoints(ctx),

@@ -20,10 +20,9 @@ import {
 import { HIDDEN_QUEUE_TAGS, type QueueOperations } from '../queues/queue-operations.js';
 import type { QueueDoc } from '../store/queue-store.js';
 import type { TaskOperations } from '../tasks/task-operations.js';
+import { metadataMap, metadataSchema } from '../metadata.js';
 import { parseRequest } from '../validation.js';
 
-const metadataItem = z.object({ key: z.string(), type: z.string().optional(), value: z.string().optional() });
-const metadataSchema = z.union([z.array(metadataItem), z.record(z.string(), metadataItem.partial())]);
 
 const queueFields = {
   tags: z.array(z.string()).optional(),
@@ -60,17 +59,6 @@ const requests = {
   removeTask: z.object({ queue: z.string(), task: z.string(), update_task_status: bool.optional() }),
   queueOnly: z.object({ queue: z.string() }),
 };
-
-function metadataMap(input: z.output<typeof metadataSchema>): QueueDoc['metadata'] {
-  const result: QueueDoc['metadata'] = {};
-  const items = Array.isArray(input)
-    ? input
-    : Object.entries(input).map(([key, item]) => ({ ...item, key: item.key ?? key }));
-  for (const item of items) {
-    Object.defineProperty(result, item.key, { value: item, enumerable: true, writable: true, configurable: true });
-  }
-  return result;
-}
 
 /** ClearML's queue names: stripped, at least 3 characters, unique. */
 export function validQueueName(ctx: ServerContext, raw: string, exceptId?: string): string {

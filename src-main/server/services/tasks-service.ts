@@ -10,6 +10,7 @@ import { newId } from '../ids.js';
 import { isTaskStatus } from '../tasks/status-machine.js';
 import type { TaskDoc } from '../tasks/task-document.js';
 import { applyTaskFields, checkTaskName, normalizeConfiguration, normalizeHyperparams } from '../tasks/task-edit.js';
+import type { ModelOperations } from '../models/model-operations.js';
 import type { TaskOperations } from '../tasks/task-operations.js';
 import { queryTasks, taskQuerySchema } from '../tasks/task-query.js';
 import {
@@ -80,7 +81,7 @@ function executionForClone(execution: JsonObject): JsonObject {
   return copy;
 }
 
-export function tasksEndpoints(ctx: ServerContext, taskOps: TaskOperations): EndpointDefinition[] {
+export function tasksEndpoints(ctx: ServerContext, taskOps: TaskOperations, modelOps: ModelOperations): EndpointDefinition[] {
   const inTransaction = <T>(fn: () => T): T => ctx.db.transaction(fn)();
 
   const requireProject = (projectId: string | undefined) => {
@@ -269,9 +270,13 @@ export function tasksEndpoints(ctx: ServerContext, taskOps: TaskOperations): End
             ctx.tasks.save(child);
             updatedChildren++;
           }
+          const artifactUrls = (Array.isArray(task.execution?.artifacts) ? (task.execution.artifacts as JsonObject[]) : [])
+            .map((artifact) => artifact.uri)
+            .filter((uri): uri is string => typeof uri === 'string' && uri !== '');
+          const models = modelOps.releaseTaskOutputs(task, request.delete_output_models !== false, false);
           ctx.tasks.delete(task.id);
-          const urls = request.return_file_urls ? { model_urls: [], event_urls: [], artifact_urls: [] } : null;
-          return { deleted: true, updated_children: updatedChildren, updated_models: 0, events: { deleted: deletedEvents }, urls };
+          const urls = request.return_file_urls ? { model_urls: models.deletedUris, event_urls: [], artifact_urls: artifactUrls } : null;
+          return { deleted: true, updated_children: updatedChildren, updated_models: models.detached, events: { deleted: deletedEvents }, urls };
         });
       },
     },
