@@ -31,6 +31,7 @@ import { ModelOperations } from './models/model-operations.js';
 import { TaskOperations } from './tasks/task-operations.js';
 import { authEndpoints } from './services/auth-service.js';
 import { eventsEndpoints } from './services/events-service.js';
+import { eventsReadbackEndpoints } from './services/events-readback-service.js';
 import { miscEndpoints } from './services/misc-service.js';
 import { modelsEndpoints } from './services/models-service.js';
 import { projectsEndpoints } from './services/projects-service.js';
@@ -189,6 +190,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
         ...modelsEndpoints(ctx, taskOps, modelOps),
         ...workersEndpoints(ctx, taskOps),
         ...eventsEndpoints(ctx, taskOps),
+        ...eventsReadbackEndpoints(ctx, taskOps),
         ...projectsEndpoints(ctx),
         ...miscEndpoints(ctx, serverUid),
       ],
