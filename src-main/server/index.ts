@@ -143,7 +143,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
   const { db, created } = openDatabase(opts.dataDir);
   try {
     const authStore = new AuthStore(db);
-    const queues = new QueueStore(db);
+    const queues = new QueueStore(db, now);
     const { admin, createdCredentials, serverUid } = db.transaction(() => {
       const adminUser = ensureAdminUser(authStore, now());
       if (created) createDefaultQueue(queues, adminUser, now());

@@ -47,6 +47,51 @@ export interface ServedCall {
   durationMs: number;
 }
 
+/**
+ * How long after an answer that carries an undo (a popped task) the caller closing its
+ * connection counts as "never got it": a keep-alive client that read the answer keeps the
+ * connection; one that closed (or timed out) as the answer went out leaves its FIN right after.
+ */
+const DELIVERY_GRACE_MS = 1000;
+/** Undoing waits this long after such a close, so a tasks.started already on its way lands first. */
+const UNDO_CONFIRM_MS = 2000;
+
+/**
+ * Runs `undo` when the answer just written did not reach the caller: the connection closed
+ * before the answer was fully written, or the caller closed it within the grace period.
+ * The undo itself re-checks the state it would restore (a started task stays started).
+ */
+function watchDelivery(req: IncomingMessage, res: ServerResponse, undo: () => void, shutdown: AbortSignal): void {
+  const socket = req.socket;
+  let watching = true;
+  const stop = () => {
+    watching = false;
+    clearTimeout(grace);
+    socket.off('end', onPeerClosed);
+    socket.off('close', onSocketClosed);
+    res.off('close', onResponseClosed);
+  };
+  const onResponseClosed = () => {
+    if (!watching || res.writableFinished) return;
+    stop();
+    undo();
+  };
+  const onPeerClosed = () => {
+    if (!watching) return;
+    stop();
+    setTimeout(() => {
+      if (!shutdown.aborted) undo();
+    }, UNDO_CONFIRM_MS).unref();
+  };
+  // A peer that closes with our answer unread resets the connection (no FIN): an error close.
+  const onSocketClosed = (hadError: boolean) => hadError && onPeerClosed();
+  const grace = setTimeout(stop, DELIVERY_GRACE_MS);
+  grace.unref();
+  res.on('close', onResponseClosed);
+  socket.once('end', onPeerClosed);
+  socket.once('close', onSocketClosed);
+}
+
 interface ResolvedEndpoint {
   definition: EndpointDefinition;
   requested: ApiVersion;
@@ -80,8 +125,11 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
   }
   const maxVersion = parseApiVersion(MAX_API_VERSION) as ApiVersion;
 
-  function send(res: ServerResponse, envelope: Envelope, extraHeaders: Record<string, string> = {}): void {
-    if (res.headersSent || res.destroyed) return;
+  /** Writes the envelope; false when the connection can no longer take it. */
+  function send(res: ServerResponse, envelope: Envelope, extraHeaders: Record<string, string> = {}): boolean {
+    // (A pipelined response may not have its socket yet; Node buffers it, so only a socket that
+    // is there and closed counts as gone.)
+    if (res.headersSent || res.destroyed || (res.socket && (res.socket.destroyed || !res.socket.writable))) return false;
     const body = JSON.stringify(envelope);
     res.writeHead(envelope.meta.result_code, {
       'content-type': 'application/json',
@@ -89,6 +137,7 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
       ...extraHeaders,
     });
     res.end(body);
+    return true;
   }
 
   function resolve(pathname: string, meta: CallMeta): ResolvedEndpoint {
@@ -149,6 +198,20 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
       }
       return abort.signal;
     };
+    // Undo actions for an answer that never reaches the caller: run once, when the answer
+    // could not be written, or when the connection closed before it was fully written out.
+    let undoActions: Array<() => void> | null = null;
+    const runUndo = () => {
+      const actions = undoActions ?? [];
+      undoActions = [];
+      for (const undo of actions) {
+        try {
+          undo();
+        } catch (error) {
+          options.log(`undoing an undelivered ${definition.name} answer failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    };
     const ctx: CallContext = {
       endpoint: definition.name,
       version: requested,
@@ -163,10 +226,22 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
       get signal() {
         return signal();
       },
+      // (req.destroyed is no guide: a fully read request is destroyed while its socket lives on.)
+      connectionAlive: () => !req.socket.destroyed && req.socket.writable && !res.destroyed && !res.writableEnded,
+      onUndelivered(undo) {
+        (undoActions ??= []).push(undo);
+      },
     };
     try {
       const data = await definition.handle(ctx);
-      send(res, successEnvelope(meta, data), ctx.responseHeaders);
+      const written = send(res, successEnvelope(meta, data), ctx.responseHeaders);
+      if (undoActions) {
+        if (!written) runUndo();
+        else watchDelivery(req, res, runUndo, options.shutdownSignal);
+      }
+    } catch (error) {
+      if (undoActions) runUndo();
+      throw error;
     } finally {
       if (abort) {
         res.off('close', onClose);
