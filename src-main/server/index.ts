@@ -65,7 +65,7 @@ export interface EmbeddedServerOptions {
   taskUpdateTimeoutSec?: number;
   /** in_progress tasks without an update for this long are force-stopped (7200 s) */
   nonResponsiveTaskTimeoutSec?: number;
-  /** how often the watchdog runs (900 000 ms) */
+  /** how often the watchdog runs (60 000 ms) */
   watchdogIntervalMs?: number;
   /** cap of a get_next_task long-poll (30 000 ms) */
   longPollMaxMs?: number;
@@ -83,7 +83,7 @@ export interface EmbeddedServer {
   createdCredentials: ApiCredentials | null;
   /** Makes another key pair for the data dir's user. */
   createCredentials(): ApiCredentials;
-  /** One watchdog pass now (stale in_progress tasks, expired workers); returns stopped task ids. */
+  /** One watchdog pass now (lost workers' tasks, stale in_progress tasks, expired workers); returns the task ids it failed or stopped. */
   runMaintenance(): string[];
   close(): Promise<void>;
 }
@@ -208,7 +208,8 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
     const boundPort = await listen(httpServer, host, port);
     const checkpointer = startWalCheckpointer(db, join(opts.dataDir, DATABASE_FILE), 1000, log);
     const runMaintenance = () => runMaintenancePass(ctx, taskOps, systemIdentity);
-    const stopWatchdog = startWatchdog(runMaintenance, opts.watchdogIntervalMs ?? 900_000, log);
+    // Every minute (ClearML's runs every 15): a lost worker's task fails soon after its timeout.
+    const stopWatchdog = startWatchdog(runMaintenance, opts.watchdogIntervalMs ?? 60_000, log);
     const urlHost = host.includes(':') ? `[${host}]` : host;
     log(`embedded ClearML server listening on http://${urlHost}:${boundPort} (data: ${opts.dataDir})`);
 

@@ -263,6 +263,7 @@ export function taskStatusEndpoints(
             'last_iteration',
             'last_worker',
             'last_worker_report',
+            'last_worker_timeout_sec',
             'started',
             'completed',
             'published',

@@ -206,6 +206,7 @@ export function workersEndpoints(ctx: ServerContext, taskOps: TaskOperations): E
             record.task = task.id;
             task.last_worker = request.worker;
             task.last_worker_report = isoDate(now);
+            task.last_worker_timeout_sec = record.register_timeout;
             taskOps.touch(task);
             ctx.tasks.save(task);
           }

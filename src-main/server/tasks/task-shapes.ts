@@ -1,7 +1,7 @@
 import { versionBelow, type ApiVersion } from '../api-version.js';
 import type { JsonObject } from '../http/request-params.js';
 import { withTaskDefaults } from './task-defaults.js';
-import type { ConfigurationItem, ParamItem, TaskDoc } from './task-document.js';
+import { HIDDEN_TASK_FIELDS, type ConfigurationItem, type ParamItem, type TaskDoc } from './task-document.js';
 
 /**
  * Version-dependent task shapes (§1.2). We store the newest layout and render older ones on
@@ -13,7 +13,7 @@ import type { ConfigurationItem, ParamItem, TaskDoc } from './task-document.js';
 export function renderTask(stored: TaskDoc, version: ApiVersion): JsonObject {
   const doc = withTaskDefaults({ ...stored });
   const rendered: JsonObject = { ...doc };
-  delete rendered.enqueue_status;
+  for (const field of HIDDEN_TASK_FIELDS) delete rendered[field];
   if (!versionBelow(version, '2.13')) return rendered;
 
   const execution: JsonObject = { ...(doc.execution ?? {}) };
