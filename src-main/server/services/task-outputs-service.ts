@@ -3,7 +3,6 @@ import { runBatchOperation } from '../batch-operation.js';
 import type { ServerContext } from '../context.js';
 import type { EndpointDefinition } from '../endpoint.js';
 import { apiError } from '../http/api-error.js';
-import type { JsonObject } from '../http/request-params.js';
 import type { Identity } from '../identity.js';
 import type { ModelOperations } from '../models/model-operations.js';
 import { bool, int } from '../request-fields.js';
