@@ -11,6 +11,16 @@ node_is_recent_enough() {
   "$1" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=13)?0:1)' 2>/dev/null
 }
 
+# A CA file in the system npm's global config (a TLS-intercepting proxy's) is not seen by the
+# npm that comes with the fetched Node (it has its own global config), nor by Node itself: hand
+# it on through NODE_EXTRA_CA_CERTS, which every Node process reads.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && command -v npm >/dev/null 2>&1; then
+  cafile=$(npm config get cafile 2>/dev/null || true)
+  if [ -n "$cafile" ] && [ "$cafile" != "null" ] && [ "$cafile" != "undefined" ] && [ -r "$cafile" ]; then
+    export NODE_EXTRA_CA_CERTS="$cafile"
+  fi
+fi
+
 if command -v node >/dev/null 2>&1 && node_is_recent_enough node; then
   : # the system Node is new enough
 elif [ -x "$node_dir/bin/node" ] && node_is_recent_enough "$node_dir/bin/node"; then
