@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ApiError } from '../http/api-error.js';
 import { contentTypeOf, UnsafePathError, type FileStore } from './file-store.js';
@@ -27,34 +28,33 @@ function answer(res: ServerResponse, status: number, body: string, contentType =
   res.end(body);
 }
 
-/** Reads the body, refusing (413) once it passes `limit`, before it is all in memory. */
-function readLimited(req: IncomingMessage, limit: number): Promise<Buffer<ArrayBuffer>> {
+function tooLarge(size: number, limit: number): HttpProblem {
+  return new HttpProblem(413, `upload of ${size} bytes is over the files server's limit of ${limit} bytes; start the server with a larger --files-max-upload-mb`);
+}
+
+/**
+ * The request body as a web stream for the multipart parser, cut off with a 413 as soon as it
+ * passes `limit` (before the rest is read). `exceeded()` tells a parse failure caused by the cut.
+ */
+function limitedBody(req: IncomingMessage, limit: number): { stream: ReadableStream<Uint8Array>; exceeded: () => HttpProblem | null } {
   const declared = Number(req.headers['content-length']);
-  const tooLarge = (size: number) =>
-    new HttpProblem(413, `upload of ${size} bytes is over the files server's limit of ${limit} bytes; start the server with a larger --files-max-upload-mb`);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(declared));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(declared, limit);
+  let size = 0;
+  let problem: HttpProblem | null = null;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
       if (size > limit) {
-        done = true;
-        reject(tooLarge(size));
+        problem = tooLarge(size, limit);
+        callback(problem);
         return;
       }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!done) resolve(Buffer.concat(chunks, size));
-    });
-    req.on('error', (error) => {
-      if (!done) reject(error);
-      done = true;
-    });
+      callback(null, chunk);
+    },
   });
+  req.on('error', (error) => counter.destroy(error));
+  req.pipe(counter);
+  return { stream: Readable.toWeb(counter) as ReadableStream<Uint8Array>, exceeded: () => problem };
 }
 
 /**
@@ -71,13 +71,13 @@ export function createFilesRequestHandler(options: FilesHandlerOptions) {
     if (!/^multipart\/form-data\s*;/i.test(contentType)) {
       throw new HttpProblem(400, 'uploads are multipart/form-data with one part per file, named by its object path');
     }
-    const body = await readLimited(req, options.maxUploadBytes);
+    const body = limitedBody(req, options.maxUploadBytes);
     let form: FormData;
     try {
-      // Node's built-in multipart parser (undici, behind Request#formData).
-      form = await new Request('http://files.local/', { method: 'POST', headers: { 'content-type': contentType }, body }).formData();
+      // Node's built-in multipart parser (undici, behind Request#formData), fed as the body streams in.
+      form = await new Request('http://files.local/', { method: 'POST', headers: { 'content-type': contentType }, body: body.stream, duplex: 'half' } as RequestInit).formData();
     } catch (error) {
-      throw new HttpProblem(400, `malformed multipart body: ${(error as Error).message}`);
+      throw body.exceeded() ?? new HttpProblem(400, `malformed multipart body: ${(error as Error).message}`);
     }
     const files = [...form.entries()].filter((entry): entry is [string, File] => typeof entry[1] !== 'string');
     if (files.length === 0) throw new HttpProblem(400, 'the multipart body holds no file part');

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   MAX_API_VERSION,
   compareApiVersions,
@@ -50,46 +51,67 @@ export interface ServedCall {
 /**
  * How long after an answer that carries an undo (a popped task) the caller closing its
  * connection counts as "never got it": a keep-alive client that read the answer keeps the
- * connection; one that closed (or timed out) as the answer went out leaves its FIN right after.
+ * connection (or sends its next request on it); one that closed (or timed out) as the answer
+ * went out leaves its FIN or reset right after.
  */
 const DELIVERY_GRACE_MS = 1000;
 /** Undoing waits this long after such a close, so a tasks.started already on its way lands first. */
 const UNDO_CONFIRM_MS = 2000;
 
+interface PendingDelivery {
+  undo: () => void;
+  writtenAt: number;
+}
+
+interface SocketWatch {
+  pending: PendingDelivery[];
+}
+
 /**
- * Runs `undo` when the answer just written did not reach the caller: the connection closed
- * before the answer was fully written, or the caller closed it within the grace period.
- * The undo itself re-checks the state it would restore (a started task stays started).
+ * Answers with an undo, per connection, until the caller proves it read them (its next request
+ * on the connection) or the grace period passes. One pair of listeners per socket, however many
+ * answers go out on it.
  */
-function watchDelivery(req: IncomingMessage, res: ServerResponse, undo: () => void, shutdown: AbortSignal): void {
-  const socket = req.socket;
-  let watching = true;
-  const stop = () => {
-    watching = false;
-    clearTimeout(grace);
-    socket.off('end', onPeerClosed);
-    socket.off('close', onSocketClosed);
-    res.off('close', onResponseClosed);
-  };
-  const onResponseClosed = () => {
-    if (!watching || res.writableFinished) return;
-    stop();
-    undo();
-  };
+const socketWatches = new WeakMap<Socket, SocketWatch>();
+
+function watchSocket(socket: Socket, shutdown: AbortSignal): SocketWatch {
+  const existing = socketWatches.get(socket);
+  if (existing) return existing;
+  const watch: SocketWatch = { pending: [] };
+  socketWatches.set(socket, watch);
   const onPeerClosed = () => {
-    if (!watching) return;
-    stop();
+    const now = performance.now();
+    const lost = watch.pending.filter((entry) => now - entry.writtenAt <= DELIVERY_GRACE_MS);
+    watch.pending = [];
+    if (lost.length === 0) return;
     setTimeout(() => {
-      if (!shutdown.aborted) undo();
+      if (shutdown.aborted) return;
+      for (const entry of lost) entry.undo();
     }, UNDO_CONFIRM_MS).unref();
   };
-  // A peer that closes with our answer unread resets the connection (no FIN): an error close.
-  const onSocketClosed = (hadError: boolean) => hadError && onPeerClosed();
-  const grace = setTimeout(stop, DELIVERY_GRACE_MS);
-  grace.unref();
-  res.on('close', onResponseClosed);
   socket.once('end', onPeerClosed);
-  socket.once('close', onSocketClosed);
+  // A peer that closes with our answer unread resets the connection (no FIN): an error close.
+  socket.once('close', (hadError: boolean) => (hadError ? onPeerClosed() : (watch.pending = [])));
+  return watch;
+}
+
+/** A new request on the connection: the caller read the answers before it. */
+function requestArrived(socket: Socket): void {
+  const watch = socketWatches.get(socket);
+  if (watch) watch.pending = [];
+}
+
+/**
+ * Runs `undo` when the answer just written did not reach the caller: the connection closed
+ * before the answer was fully written, or the caller closed it within the grace period without
+ * another request. The undo itself re-checks the state it would restore (a started task stays).
+ */
+function watchDelivery(req: IncomingMessage, res: ServerResponse, undo: () => void, shutdown: AbortSignal): void {
+  res.once('close', () => {
+    if (!res.writableFinished) undo();
+  });
+  const watch = watchSocket(req.socket, shutdown);
+  watch.pending.push({ undo, writtenAt: performance.now() });
 }
 
 interface ResolvedEndpoint {
@@ -252,6 +274,7 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const arrived = performance.now();
+    requestArrived(req.socket);
     const id = newId();
     const meta: CallMeta = {
       id,
