@@ -77,7 +77,7 @@ export interface EmbeddedServerOptions {
   nonResponsiveTaskTimeoutSec?: number;
   /** how often the watchdog runs (60 000 ms) */
   watchdogIntervalMs?: number;
-  /** cap of a get_next_task long-poll (30 000 ms) */
+  /** cap of a get_next_task long-poll (60 000 ms) */
   longPollMaxMs?: number;
   /** request body limit (16 MiB) */
   maxBodyBytes?: number;

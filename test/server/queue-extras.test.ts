@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { TestServer } from '../helpers/embedded-server.js';
 import { createTask, useServerSession, type JsonRecord, type Session } from './api-call.js';
 
 let clock = Date.parse('2025-09-01T10:00:00Z');
+let server: TestServer;
 let session: Session;
 
-useServerSession((bed) => ({ session } = bed), { now: () => clock });
+useServerSession((bed) => ({ server, session } = bed), { now: () => clock });
 
 async function newQueue(name: string): Promise<string> {
   return (await session.ok<{ id: string }>('queues.create', { name })).id;
@@ -80,5 +82,16 @@ describe('queue metadata, reordering and metrics', () => {
     expect([bad.status, bad.envelope.meta.result_subcode]).toEqual([400, 12]);
     const missing = await session.call('queues.get_queue_metrics', { from_date: 10, to_date: 500 });
     expect(missing.envelope.meta.result_msg).toBe("validation error (error for field 'interval'. field is required!)");
+
+    // the history is kept 30 days: a maintenance pass later drops the older changes
+    clock += 31 * 24 * 3600 * 1000;
+    server.server.runMaintenance();
+    // (a month on, the session's token has expired: Basic auth)
+    const later = await session.call<{ queues: JsonRecord[] }>(
+      'queues.get_queue_metrics',
+      { from_date: start / 1000, to_date: start / 1000 + 120, interval: 60, queue_ids: [queue] },
+      { auth: session.basic },
+    );
+    expect(later.envelope.data.queues[0]?.queue_lengths).toEqual([0, 0]);
   });
 });
