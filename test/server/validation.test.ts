@@ -32,6 +32,9 @@ describe('validation as ClearML answers it', () => {
     await expectAnswer('workers.status_report', { worker: 'w' }, 400, 12, required('timestamp'));
     await expectAnswer('events.get_task_log', {}, 400, 12, required('task'));
     await expectAnswer('auth.login', { expiration_sec: 'soon' }, 400, 12, /expiration_sec/);
+    await expectAnswer('models.create', { name: 'm' }, 400, 12, required('uri'));
+    await expectAnswer('models.edit', { uri: 'x' }, 400, 12, required('model'));
+    await expectAnswer('tasks.add_or_update_artifacts', { task }, 400, 12, required('artifacts'));
   });
 
   it('except where ClearML lists required fields by hand: projects.create is 400/11', async () => {
@@ -44,6 +47,7 @@ describe('validation as ClearML answers it', () => {
     await expectAnswer('workers.status_report', { worker: 'w', timestamp: 1, machine_stats: { memory_used: [1] } }, 400, 12, /machine_stats.memory_used/);
     await expectAnswer('tasks.create', { name: 'typed', type: 'training', container: { image: 5 } }, 400, 12, /container.image/);
     await expectAnswer('queues.get_all', { page_size: 'many' }, 400, 12, /page_size/);
+    await expectAnswer('models.create', { name: 'm', uri: 'x', labels: { cat: 'one' } }, 400, 12, /labels.cat/);
     // keys the schema does not know inside machine_stats pass (clearml-agent sends gpu_fraction)
     await session.ok('workers.status_report', { worker: 'w', timestamp: 1, machine_stats: { cpu_usage: [1.5], gpu_fraction: [0.5], memory_used: 100 } });
   });
