@@ -58,6 +58,9 @@ export interface AgentHostOptions {
 
 export interface EmbeddedServerInfo {
   readonly url: string;
+  /** Its files server (artifacts, models, debug images) and task pages. */
+  readonly filesUrl: string;
+  readonly webUrl: string;
   readonly credentials: { accessKey: string; secretKey: string };
   readonly dataDir: string;
   close(): Promise<void>;
@@ -114,7 +117,7 @@ export class AgentHost implements BridgeHandler {
     const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
     const credentials = server.createdCredentials ?? server.createCredentials();
-    this.#server = { url, credentials, dataDir, close: () => server.close() };
+    this.#server = { url, filesUrl: server.filesUrl, webUrl: server.webUrl, credentials, dataDir, close: () => server.close() };
     this.useServer(url, credentials);
     return this.#server;
   }
@@ -123,7 +126,14 @@ export class AgentHost implements BridgeHandler {
   useServer(url: string, credentials: { accessKey: string; secretKey: string }): void {
     this.#apiLayer = {
       name: `server of this ${this.#server ? 'embedded setup' : 'session'}`,
-      tree: { api: { api_server: url, web_server: url, credentials: { access_key: credentials.accessKey, secret_key: credentials.secretKey } } },
+      tree: {
+        api: {
+          api_server: url,
+          web_server: this.#server?.webUrl ?? url,
+          files_server: this.#server?.filesUrl ?? url,
+          credentials: { access_key: credentials.accessKey, secret_key: credentials.secretKey },
+        },
+      },
     };
     this.#client = null;
     this.#config = null;

@@ -91,7 +91,7 @@ async function up(flags: UpFlags, configFileFlag: string | undefined): Promise<v
         host.useServer(url, credentials);
       } else {
         credentials = server.credentials;
-        if (writeConfIfMissing(confPath, renderApiSection(url, credentials))) out(`Wrote ${confPath} (mode 0600) with credentials for this server\n`);
+        if (writeConfIfMissing(confPath, renderApiSection(url, credentials, { webUrl: server.webUrl, filesUrl: server.filesUrl }))) out(`Wrote ${confPath} (mode 0600) with credentials for this server\n`);
         else out(`${confPath} exists but does not hold working credentials for ${url}; this session uses new ones (not saved)\n`);
       }
     }

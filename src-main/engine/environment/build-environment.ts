@@ -67,7 +67,9 @@ export async function installPlan(builder: EnvironmentBuilder, python: string, p
 /** Creates the environment at `dir`, sets up pip, installs `plan` and freezes the result. */
 export async function buildEnvironment(builder: EnvironmentBuilder, dir: string, base: InterpreterInfo, plan: BuildPlan, ctx: BuildContext): Promise<BuiltEnvironment> {
   const python = await builder.create(dir, base, ctx);
-  const installFlags = builder.usesPip ? await setUpPip(python, base.version, plan.indexLines, plan.pip, ctx) : plan.pip.forceUpgrade ? ['--upgrade'] : [];
+  // pip itself is only adjusted when pip has something to install: a task without requirements
+  // (the sample task, a script using only the standard library) starts without touching an index.
+  const installFlags = !hasAnything(plan) ? [] : builder.usesPip ? await setUpPip(python, base.version, plan.indexLines, plan.pip, ctx) : plan.pip.forceUpgrade ? ['--upgrade'] : [];
   const buildCtx: BuildContext = { ...ctx, installFlags };
   await installPlan(builder, python, plan, buildCtx);
   const probe = await probeInterpreter(python, ctx.env, ctx.signal);
