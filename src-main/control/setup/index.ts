@@ -2,5 +2,5 @@
 export { createSetupService, resolveConfigPath, SetupError, type SetupService, type SetupServiceOptions, type EmbeddedServerAccess } from './setup-service.js';
 export { parseCredentialsBlock, describeCredentials, maskAccessKey, apiServerFromWebServer, CredentialsPasteError, type PastedCredentials } from './parse-credentials.js';
 export { verifyCredentials, type ServerCredentials, type VerifyOptions } from './verify-credentials.js';
-export { planConfigWrite, writeWizardSettings, ConfigWriteError, type WizardSettings, type ConfigWritePlan } from './write-config.js';
+export { planConfigWrite, writeWizardSettings, existingServerFacts, ConfigWriteError, type WizardSettings, type ConfigWritePlan } from './write-config.js';
 export { setupBridgeCalls } from './setup-bridge.js';
