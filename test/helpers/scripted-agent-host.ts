@@ -114,7 +114,7 @@ export class ScriptedAgentHost implements BridgeHandler {
         id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
         name: 'resnet50 fine-tune on imagenet-subset (lr sweep 3 of 8)',
         queueName: 'default',
-        workerId: 'lab-ws-07:gpu0',
+        workerId: 'lab-ws-07:dgpu0,1',
         executor: 'venv',
         phase: 'environment',
         phases: phases(now, 'environment'),
@@ -146,7 +146,7 @@ export class ScriptedAgentHost implements BridgeHandler {
         detail: null,
         since: now - 2 * HOUR,
       },
-      workers: [{ id: 'lab-ws-07:gpu0', kind: 'daemon', mode: 'single', queueNames: ['default', queues[1]!.name], runningTaskIds: [running[0]!.id], draining: false, startedAt: now - 2 * HOUR }],
+      workers: [{ id: 'lab-ws-07:dgpu0,1', kind: 'daemon', mode: 'dynamic-gpus', queueNames: ['default', queues[1]!.name], runningTaskIds: [running[0]!.id], draining: false, startedAt: now - 2 * HOUR }],
       queues,
       gpus,
       running,
@@ -361,5 +361,5 @@ const SAMPLE_TEXTS = [
 export function sampleLogLine(seq: number, at: number): LogLineView {
   const kind = seq % 37 === 0 ? 4 : seq % 11 === 0 ? 2 : seq % 5 === 0 ? 1 : seq % 17 === 0 ? 5 : 0;
   const level = kind === 4 ? 'error' : kind === 2 ? 'warning' : 'info';
-  return { seq, at, stream: kind === 4 || kind === 2 ? 'stderr' : 'stdout', level, text: `${SAMPLE_TEXTS[kind]} [line ${seq}]` };
+  return { seq, at, stream: kind === 4 || kind === 2 ? 'stderr' : 'stdout', level, text: `${SAMPLE_TEXTS[kind]} [line ${seq + 1}]` };
 }
