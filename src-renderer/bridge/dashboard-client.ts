@@ -72,6 +72,8 @@ export function createDashboardBridge(env: DashboardClientEnv): StatusBridge {
       if (message.ok) call.resolve(message.result);
       else call.reject(new Error(message.error.message));
     };
+    // A failed socket always closes next; the close decides what to do.
+    ws.onerror = () => undefined;
     ws.onclose = (event: CloseEvent) => {
       socket = null;
       for (const [id, call] of pending) {

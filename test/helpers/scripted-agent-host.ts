@@ -5,7 +5,7 @@
 // setup calls go to a real SetupService when one is given. Swap it for createAgentHost(...) to run
 // the same browser tests end to end.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type {
   AgentSnapshot,
   BridgeArgs,
@@ -28,7 +28,7 @@ import { setupBridgeCalls, type SetupService } from '../../src-main/control/setu
 type Listener = <E extends BridgeEventName>(event: E, payload: BridgeEvents[E]) => void;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 
-const fixtures = fileURLToPath(new URL('./fake-nvidia-smi/h200/', import.meta.url));
+const fixtures = `${join(import.meta.dirname, 'fake-nvidia-smi', 'h200')}/`;
 const HOUR = 3_600_000;
 
 function fixtureGpus(now: number): GpuView[] {
