@@ -60,6 +60,11 @@ export function App() {
     if (theme === 'system') delete document.documentElement.dataset['theme'];
     else document.documentElement.dataset['theme'] = theme;
   }, [theme]);
+  // Without a configuration the wizard is the page; it stays on screen after saving, for the result.
+  const needsSetup = snapshot?.needsSetup === true;
+  useEffect(() => {
+    if (needsSetup && useUiStore.getState().view !== 'setup') useUiStore.getState().go('setup');
+  }, [needsSetup]);
   useEffect(() => {
     document.title = `${view[0]!.toUpperCase()}${view.slice(1)} — Tray Agent`;
   }, [view]);

@@ -72,6 +72,21 @@ export function LogsView({ snapshot }: { snapshot: AgentSnapshot }) {
     }
   }, [log.follow, log.version, count, virtualizer]);
 
+  // A following log stays at its end when the window (and so the frame) changes size.
+  useEffect(() => {
+    const element = scroller.current;
+    if (!element || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      const { follow } = useLogStore.getState();
+      if (follow && element.scrollHeight > element.clientHeight) {
+        ourScroll.current = true;
+        element.scrollTop = element.scrollHeight;
+      }
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [taskId]);
+
   useEffect(() => {
     if (log.target !== null) {
       ourScroll.current = true;
