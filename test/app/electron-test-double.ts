@@ -210,11 +210,11 @@ export const session = { defaultSession: fakeSession() };
 /** A reversible stand-in for the OS keyring: "encrypts" by reversing and prefixing, so tests can see the stored bytes are not the secret. */
 export const safeStorage = {
   encryptionAvailable: true,
-  backend: 'gnome_libsecret' as string,
+  backend: 'gnome_libsecret' as 'basic_text' | 'gnome_libsecret' | 'kwallet' | 'kwallet5' | 'kwallet6' | 'unknown',
   isEncryptionAvailable(): boolean {
     return this.encryptionAvailable;
   },
-  getSelectedStorageBackend(): string {
+  getSelectedStorageBackend() {
     return this.backend;
   },
   encryptString(text: string): Buffer {
