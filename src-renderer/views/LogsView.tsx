@@ -56,6 +56,15 @@ export function LogsView({ snapshot }: { snapshot: AgentSnapshot }) {
   const [jumpText, setJumpText] = useState('');
   const [jumpError, setJumpError] = useState<string | null>(null);
 
+  /** Scrolls programmatically; the scroll event that follows is ours, not the reader's. */
+  const scrollTo = (element: HTMLElement, top: number) => {
+    const max = Math.max(0, element.scrollHeight - element.clientHeight);
+    const next = Math.min(max, Math.max(0, top));
+    if (Math.abs(element.scrollTop - next) < 1) return;
+    ourScroll.current = true;
+    element.scrollTop = next;
+  };
+
   const taskId = routeTask ?? snapshot.running[0]?.id ?? null;
   useEffect(() => {
     if (taskId && taskId !== useLogStore.getState().taskId) void useLogStore.getState().open(taskId);
@@ -65,12 +74,12 @@ export function LogsView({ snapshot }: { snapshot: AgentSnapshot }) {
   const count = log.taskId === taskId && buffer ? buffer.lines.length : 0;
   const virtualizer = useVirtualizer({ count, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 30 });
 
+  // Rows have one fixed height, so positions are exact: scrolling directly takes effect in the
+  // same frame (the virtualizer's scrollToIndex re-measures over several frames).
   useEffect(() => {
-    if (log.follow && count > 0) {
-      ourScroll.current = true;
-      virtualizer.scrollToIndex(count - 1, { align: 'end' });
-    }
-  }, [log.follow, log.version, count, virtualizer]);
+    const element = scroller.current;
+    if (log.follow && count > 0 && element) scrollTo(element, count * ROW_HEIGHT);
+  }, [log.follow, log.version, count]);
 
   // A following log stays at its end when the window (and so the frame) changes size.
   useEffect(() => {
@@ -78,21 +87,16 @@ export function LogsView({ snapshot }: { snapshot: AgentSnapshot }) {
     if (!element || typeof ResizeObserver === 'undefined') return;
     const observer = new ResizeObserver(() => {
       const { follow } = useLogStore.getState();
-      if (follow && element.scrollHeight > element.clientHeight) {
-        ourScroll.current = true;
-        element.scrollTop = element.scrollHeight;
-      }
+      if (follow && element.scrollHeight > element.clientHeight) scrollTo(element, element.scrollHeight);
     });
     observer.observe(element);
     return () => observer.disconnect();
   }, [taskId]);
 
   useEffect(() => {
-    if (log.target !== null) {
-      ourScroll.current = true;
-      virtualizer.scrollToIndex(log.target, { align: 'center' });
-    }
-  }, [log.target, virtualizer]);
+    const element = scroller.current;
+    if (log.target !== null && element) scrollTo(element, Math.max(0, log.target * ROW_HEIGHT - (element.clientHeight - ROW_HEIGHT) / 2));
+  }, [log.target]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
