@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import clsx from 'clsx';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { ArrowDown, ArrowUp, ChevronsDown, Pause } from 'lucide-react';
@@ -24,7 +24,8 @@ function highlighted(text: string, needle: string): ReactNode {
   return parts;
 }
 
-function LogRow({ line, needle, isTarget }: { line: LogLineView; needle: string; isTarget: boolean }) {
+// Memoised: live lines re-render the view every frame, but a row changes only with its line, the query or the mark.
+const LogRow = memo(function LogRow({ line, needle, isTarget }: { line: LogLineView; needle: string; isTarget: boolean }) {
   const spans = useMemo(() => ansiSpans(line.text), [line.text]);
   return (
     <div className={clsx('log-row', line.level && `level-${line.level}`, line.stream === 'stderr' && 'stream-stderr', isTarget && 'target')} data-line={line.seq + 1}>
@@ -40,7 +41,7 @@ function LogRow({ line, needle, isTarget }: { line: LogLineView; needle: string;
       </span>
     </div>
   );
-}
+});
 
 function isTyping(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));

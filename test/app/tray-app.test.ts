@@ -52,6 +52,16 @@ describe('tray app', () => {
     expect(window.webContents.sent.map((s) => s.channel)).toContain('tray-agent:event:taskLog');
   });
 
+  it('closing the last window keeps the agent running in the tray', async () => {
+    const host = new ScriptedHostWithLifecycle();
+    await start(host);
+    BrowserWindow.created[0]!.emit('closed');
+    app.emit('window-all-closed');
+    expect(app.quitCalled).toBe(0);
+    expect(host.stopped).toBe(0);
+    expect(Tray.created[0]!.destroyed).toBe(false);
+  });
+
   it('started hidden (autostart) it stays in the tray; a second launch opens the window', async () => {
     await start(new ScriptedHostWithLifecycle(), true);
     expect(BrowserWindow.created).toHaveLength(0);

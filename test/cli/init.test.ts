@@ -114,6 +114,30 @@ describe('tray-agent init in a terminal', () => {
     expect(config.agent.packageManager.extraIndexUrl).toEqual(['https://mine.example/simple']);
   });
 
+  it('a file that already holds working credentials keeps them: no paste, only git and the package index', async () => {
+    const configPath = join(home, 'has-credentials.conf');
+    const original = `api {\n  api_server: ${server.url}\n  credentials { "access_key" = "${server.credentials.accessKey}", "secret_key" = "${server.credentials.secretKey}" }\n}\n`;
+    writeFileSync(configPath, original, { mode: 0o600 });
+    const run = await runCliInPty(
+      ['--config-file', configPath, 'init'],
+      [
+        { expect: `already holds credentials for ${server.url}; they are kept.` },
+        { expect: 'Verifying credentials ...' },
+        { expect: 'Credentials verified!' },
+        { expect: 'Enter git username', send: '\n' },
+        { expect: 'extra-index-url', send: 'https://pkgs.example/simple\n' },
+        { expect: 'New configuration stored in' },
+      ],
+      { env: env() },
+    );
+    expect(run.failedStep, run.transcript).toBeNull();
+    expect(run.transcript).not.toContain('Paste copied configuration here:');
+    expect(run.transcript).not.toContain(server.credentials.secretKey);
+    const after = readFileSync(configPath, 'utf8');
+    expect(after.startsWith(original)).toBe(true);
+    expect(after).toContain('agent.package_manager.extra_index_url: ["https://pkgs.example/simple"]');
+  });
+
   it('Ctrl+D at the paste prompt cancels with nothing written', async () => {
     const configPath = join(home, 'cancelled', 'clearml.conf');
     const run = await runCliInPty(['--config-file', configPath, 'init'], [{ expect: 'Paste copied configuration here:', send: '\u0004' }, { expect: 'nothing was written' }], { env: env() });

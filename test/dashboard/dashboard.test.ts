@@ -105,6 +105,8 @@ describe('dashboard HTTP', () => {
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     const cookie = String(page.headers['set-cookie']).split(';')[0]!;
     expect(String(page.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
     expect((await get('/assets/app-1234.js', { cookie })).status).toBe(200);
@@ -201,5 +203,29 @@ describe('static path resolution', () => {
     expect(resolveStaticPath('/srv/r', '/assets/..%2f..%2fpackage.json')).toBeNull();
     expect(resolveStaticPath('/srv/r', '/a%00.js')).toBeNull();
     expect(resolveStaticPath('/srv/r', '/%E0%A4%A')).toBeNull();
+  });
+});
+
+describe('a page that falls behind', () => {
+  it('is closed with the "too slow" code so it reconnects and reads again (socket stand-in with a full send buffer)', async () => {
+    const { serveBridgeSocket, maxBufferedBytes } = await import('../../src-main/dashboard/bridge-socket.js');
+    const { EventEmitter } = await import('node:events');
+    const closed: number[] = [];
+    const sent: string[] = [];
+    const socket = Object.assign(new EventEmitter(), {
+      OPEN: 1,
+      readyState: 1,
+      bufferedAmount: 0,
+      send: (data: string) => sent.push(data),
+      close: (code: number) => closed.push(code),
+    });
+    const slowHost = new ScriptedAgentHost();
+    serveBridgeSocket(socket as never, slowHost);
+    slowHost.appendLog('t', 1);
+    expect(sent).toHaveLength(1);
+    socket.bufferedAmount = maxBufferedBytes + 1;
+    slowHost.appendLog('t', 1);
+    expect(sent).toHaveLength(1);
+    expect(closed).toEqual([4408]);
   });
 });

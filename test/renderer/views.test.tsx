@@ -173,6 +173,50 @@ describe('logs', () => {
   });
 });
 
+describe('more of the window', () => {
+  it('the theme button cycles system → light → dark → system', async () => {
+    mount('overview');
+    const button = await screen.findByRole('button', { name: /^Theme: system/ });
+    fireEvent.click(button);
+    expect(document.documentElement.dataset['theme']).toBe('light');
+    fireEvent.click(screen.getByRole('button', { name: /^Theme: light/ }));
+    expect(document.documentElement.dataset['theme']).toBe('dark');
+    fireEvent.click(screen.getByRole('button', { name: /^Theme: dark/ }));
+    expect(document.documentElement.dataset['theme']).toBeUndefined();
+  });
+
+  it('"Load earlier lines" reads the lines before the first one shown', async () => {
+    const taskId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    mount('logs', {}, taskId);
+    host.appendLog(taskId, 100_050);
+    await act(() => useLogStore.getState().open(taskId));
+    await waitFor(() => expect(screen.getByTestId('log-scroller').getAttribute('data-lines')).toBe('100000'));
+    fireEvent.click(screen.getByRole('button', { name: 'Load earlier lines' }));
+    await waitFor(() => expect(screen.getByTestId('log-scroller').getAttribute('data-lines')).toBe('100050'));
+    expect(screen.queryByRole('button', { name: 'Load earlier lines' })).toBeNull();
+  });
+
+  it('after a reconnect the log reads the lines it missed', async () => {
+    const taskId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    host = new ScriptedAgentHost();
+    const statusListeners = new Set<(s: { state: 'open' }) => void>();
+    const base = inProcessBridge(host);
+    const bridge = { ...base, onStatus: (listener: (s: { state: 'open' }) => void) => (statusListeners.add(listener), () => statusListeners.delete(listener)) };
+    disconnect = [useAgentStore.getState().connect(bridge as never), connectLogs(bridge as never)];
+    useUiStore.setState(parseRoute(routeHash({ view: 'logs', taskId })));
+    render(<App />);
+    host.appendLog(taskId, 20);
+    await act(() => useLogStore.getState().open(taskId));
+    // Lines written while the socket was down never arrive as events…
+    disconnect.pop()!();
+    host.appendLog(taskId, 30);
+    disconnect.push(connectLogs(bridge as never));
+    // …and are read when it is up again.
+    act(() => statusListeners.forEach((listener) => listener({ state: 'open' })));
+    await waitFor(() => expect(screen.getByTestId('log-scroller').getAttribute('data-lines')).toBe('50'));
+  });
+});
+
 describe('setup wizard', () => {
   it('never draws the pasted secret and shows what it understood', async () => {
     const configPath = join(mkdtempSync(join(tmpdir(), 'wizard-')), 'clearml.conf');
