@@ -92,7 +92,7 @@ export function TasksView({ snapshot }: { snapshot: AgentSnapshot }) {
                 <td>{formatDuration(task.finishedAt - task.startedAt)}</td>
                 <td className="cell-reason">
                   {task.statusReason ?? ''}
-                  {task.exitCode !== null && task.exitCode !== 0 ? ` (exit code ${task.exitCode})` : ''}
+                  {task.exitCode !== null && task.exitCode !== 0 && !/exit code/i.test(task.statusReason ?? '') ? ` (exit code ${task.exitCode})` : ''}
                 </td>
                 <td>
                   <button type="button" className="button small" onClick={() => go('logs', task.id)} aria-label={`Log of ${task.name ?? task.id}`}>

@@ -97,6 +97,8 @@ describe('every view in Chromium', () => {
           expect(await seriousViolations(session.page), `${view} (${theme})`).toEqual([]);
           await session.page.screenshot({ path: join(shots, `${view}-${theme}-1280.png`), fullPage: true });
           await session.page.setViewportSize({ width: 900, height: 820 });
+          // A narrow window still fits: nothing pushes the page wider than the window.
+          expect(await session.page.evaluate(() => document.documentElement.scrollWidth - innerWidth), `${view} at 900 px`).toBeLessThanOrEqual(0);
           await session.page.screenshot({ path: join(shots, `${view}-${theme}-900.png`), fullPage: true });
           await session.page.setViewportSize({ width: 1280, height: 820 });
         }
