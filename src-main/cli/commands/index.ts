@@ -7,6 +7,7 @@ import { registerExecuteCommand } from './execute.js';
 import { registerDaemonCommand } from './daemon.js';
 import { registerServerCommand } from './server.js';
 import { registerUpCommand } from './up.js';
+import { registerGlueCommand } from './glue.js';
 import { registerInitCommand } from './init.js';
 import { registerServiceCommand } from './service.js';
 
@@ -22,6 +23,7 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerDaemonCommand,
   registerServerCommand,
   registerUpCommand,
+  registerGlueCommand,
   registerInitCommand,
   registerServiceCommand,
 ];

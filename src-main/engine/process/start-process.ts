@@ -1,6 +1,7 @@
 // The one way the engine starts a child process (task processes, git, pip, poetry, docker
 // helpers): execa, argv only (never a shell), the child as leader of its own process group so a
 // stop reaches every descendant, and one stop escalation (stop-escalation.ts).
+import { spawn } from 'node:child_process';
 import { execa, type ResultPromise } from 'execa';
 import { stopProcessGroup, type StopOutcome, type StopSignalName } from './stop-escalation.js';
 
@@ -89,4 +90,22 @@ export function startProcess(options: StartProcessOptions): ManagedProcess {
 function spawnErrorOf(cause: unknown): NodeJS.ErrnoException | null {
   if (cause && typeof cause === 'object' && 'code' in cause && typeof (cause as NodeJS.ErrnoException).code === 'string') return cause as NodeJS.ErrnoException;
   return null;
+}
+
+/**
+ * A background process that outlives us (`daemon --detached`): its own session, output to a
+ * file descriptor, not waited for.
+ */
+export function startDetachedProcess(options: { command: string; args: readonly string[]; env: Record<string, string | undefined>; outputFd: number }): number {
+  // Node's own spawn: execa has no "hand the child a file descriptor and forget it" mode.
+  const child = spawn(options.command, [...options.args], {
+    env: definedEnv(options.env),
+    detached: true,
+    stdio: ['ignore', options.outputFd, options.outputFd],
+    windowsHide: true,
+  });
+  child.on('error', () => undefined);
+  child.unref();
+  if (child.pid === undefined) throw new Error(`could not start ${options.command} in the background`);
+  return child.pid;
 }

@@ -40,6 +40,8 @@ export interface TaskRunContext {
   readonly output: { stdout(chunk: Buffer): void; stderr(chunk: Buffer): void };
   /** Duration of each phase in ms, reported at the end. */
   readonly timings: Record<string, number>;
+  /** Resolves with the reason when something asks the run to stop (abort, shutdown, time-out). */
+  readonly stopRequested: Promise<StopReason>;
 }
 
 /** One step of a task's path (DESIGN.md): small, with one entry. */

@@ -5,4 +5,6 @@ export {
   listLocalWorkers,
   type LocalWorkerEntry,
   type LocalWorkerLock,
+  type LocalWorkerMeta,
 } from './local-worker-lock.js';
+export { resolveWorkerIdentity, type WorkerIdentity, type WorkerIdentityInputs } from './resolve-identity.js';

@@ -14,6 +14,22 @@ export interface LocalWorkerEntry {
   slot: number;
   startedAt: string;
   file: string;
+  /** The id with the slot left open (resolveWorkerIdentity): what `--stop` compares. */
+  matchKey: string | null;
+  /** Queues as the daemon was given them (names or ids). */
+  queues: readonly string[];
+  /** The local control socket of the process hosting it (stop/drain one daemon, not the process). */
+  controlSocket: string | null;
+  /** What else that process hosts (e.g. "embedded server"): never signal such a process. */
+  sharedWith: readonly string[];
+}
+
+/** What a daemon records about itself beside its id. */
+export interface LocalWorkerMeta {
+  readonly matchKey?: string | null;
+  readonly queues?: readonly string[];
+  readonly controlSocket?: string | null;
+  readonly sharedWith?: readonly string[];
 }
 
 export interface LocalWorkerLock {
@@ -84,6 +100,10 @@ async function readEntries(dir: string): Promise<LocalWorkerEntry[]> {
         slot: data.slot,
         startedAt: typeof data.startedAt === 'string' ? data.startedAt : '',
         file,
+        matchKey: typeof data.matchKey === 'string' ? data.matchKey : null,
+        queues: Array.isArray(data.queues) ? data.queues.map(String) : [],
+        controlSocket: typeof data.controlSocket === 'string' ? data.controlSocket : null,
+        sharedWith: Array.isArray(data.sharedWith) ? data.sharedWith.map(String) : [],
       });
     } catch {
       // Half-written or foreign file: not an agent we can account for; leave it alone.
@@ -108,6 +128,7 @@ export async function acquireLocalWorkerLock(opts: {
   stateDir: string;
   workerId: string | ((slot: number) => string);
   pid?: number;
+  meta?: LocalWorkerMeta;
 }): Promise<LocalWorkerLock> {
   const dir = path.join(opts.stateDir, REGISTRY_DIR);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -134,7 +155,18 @@ export async function acquireLocalWorkerLock(opts: {
     }
 
     const file = path.join(dir, `agent-${pid}-${randomBytes(4).toString('hex')}.json`);
-    const entry = { pid, startTicks: await processStartTicks(pid), workerId, slot, startedAt: new Date().toISOString() };
+    const meta = opts.meta ?? {};
+    const entry = {
+      pid,
+      startTicks: await processStartTicks(pid),
+      workerId,
+      slot,
+      startedAt: new Date().toISOString(),
+      matchKey: meta.matchKey ?? null,
+      queues: [...(meta.queues ?? [])],
+      controlSocket: meta.controlSocket ?? null,
+      sharedWith: [...(meta.sharedWith ?? [])],
+    };
     // Written aside and renamed in, so a concurrent reader never sees half a file.
     const temp = `${file}.tmp`;
     await writeFile(temp, `${JSON.stringify(entry)}\n`, { mode: 0o644 });

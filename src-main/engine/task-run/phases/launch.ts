@@ -1,4 +1,6 @@
+import { quote } from 'shell-quote';
 import { buildEntryCommand, EntryPointError } from '../entry-command.js';
+import { CliArgsError } from '../../api/index.js';
 import { buildTaskEnv } from '../task-env.js';
 import { writeChildConfigFile } from '../child-config-file.js';
 import { startProcess, ProcessStartError } from '../../process/index.js';
@@ -45,9 +47,12 @@ export function launchPhase(): TaskPhase {
         });
       } catch (error) {
         if (error instanceof EntryPointError) throw new TaskSetupError('invalid entry point', error.message);
+        // The task's recorded arguments are its input, not an agent failure.
+        if (error instanceof CliArgsError) throw new TaskSetupError('invalid task arguments', `task ${ctx.taskId}: ${error.message}`);
         throw error;
       }
-      ctx.log('INFO', `Starting Task Execution: ${[entry.command, ...entry.args].join(' ')} (in ${workspace.workingDir})`);
+      // Quoted as a shell would need it, so `hello.py; touch x` reads as the one argument it is.
+      ctx.log('INFO', `Starting Task Execution: ${quote([entry.command, ...entry.args])} (in ${workspace.workingDir})`);
       let child;
       try {
         child = startProcess({ command: entry.command, args: entry.args, cwd: workspace.workingDir, env });

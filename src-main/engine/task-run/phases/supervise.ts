@@ -7,7 +7,7 @@ import type { TaskPhase } from '../context.js';
  * On a stop the whole process group gets SIGINT, then SIGTERM, then SIGKILL within the grace
  * (engine/process: Python's KeyboardInterrupt runs `finally` blocks; the ClearML SDK ignores SIGTERM).
  */
-export function supervisePhase(options: { stopRequested: Promise<StopReason>; reportStatus: boolean }): TaskPhase {
+export function supervisePhase(options: { stopRequested: Promise<StopReason> }): TaskPhase {
   return {
     name: 'run',
     async run(ctx) {
@@ -28,7 +28,7 @@ export function supervisePhase(options: { stopRequested: Promise<StopReason>; re
       ]);
 
       const pinger =
-        options.reportStatus && settings.pingIntervalMs > 0
+        ctx.api.reportsToServer !== false && settings.pingIntervalMs > 0
           ? setInterval(() => void ctx.api.ping(ctx.taskId).catch(() => undefined), settings.pingIntervalMs)
           : undefined;
       let limitTimer: NodeJS.Timeout | undefined;
