@@ -1,60 +1,87 @@
-// What the tray drives: the agent host of src-main/control (createAgentHost, the host-seams
-// issue) — a BridgeHandler that also starts and stops. Until that lands, an unwired host answers
-// the setup wizard for real and says plainly that the engine is not connected yet.
-import type { AgentSnapshot, BridgeArgs, BridgeCallName, BridgeEventName, BridgeEvents, BridgeHandler, BridgeResult } from '../../src-shared/bridge.js';
+// The agent host as the tray runs it: src-main/control's AgentHost with the tray's own parts
+// plugged in — electron-store preferences, start on login, and the setup wizard (control/setup),
+// whose "this workstation only" starts the embedded server in this process. start() brings up
+// what clearml.conf describes: the embedded server when it points at one on this machine that is
+// not running, then one daemon; without a configuration it waits for the wizard.
+import type { BridgeArgs, BridgeCallName, BridgeHandler, BridgeResult } from '../../src-shared/bridge.js';
 import { productVersion } from '../../src-shared/product.js';
-import { createSetupService, resolveConfigPath, setupBridgeCalls } from '../control/setup/index.js';
+import { AgentHost } from '../control/index.js';
+import { createSetupService, resolveConfigPath, setupForAgentHost, type EmbeddedServerAccess } from '../control/setup/index.js';
+import type { Autostart } from './autostart.js';
+import { agentHostPreferences, type PreferenceStore } from './preferences.js';
 
-export interface AgentHost extends BridgeHandler {
+export interface TrayAgentHost extends BridgeHandler {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
-type Listener = <E extends BridgeEventName>(event: E, payload: BridgeEvents[E]) => void;
+export interface TrayAgentHostOptions {
+  preferences: PreferenceStore;
+  autostart: Autostart;
+  configPath?: string;
+  env?: Record<string, string | undefined>;
+  /** The embedded server's port for "this workstation only" (DESIGN.md: 127.0.0.1:8008). */
+  embeddedPort?: number;
+}
 
-export function createUnwiredAgentHost(options: { configPath?: string } = {}): AgentHost {
-  const setup = createSetupService({ configPath: options.configPath ?? resolveConfigPath() });
-  const setupCalls = setupBridgeCalls(setup);
-  const listeners = new Set<Listener>();
-  let needsSetup = true;
-  const snapshot = (): AgentSnapshot => ({
-    state: 'error',
-    stateReason: 'The agent engine is not wired into this build yet',
+const EMBEDDED_HOST = '127.0.0.1';
+
+function loopbackPort(url: string | null): number | null {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url);
+    return ['127.0.0.1', 'localhost'].includes(parsed.hostname) ? Number(parsed.port || 80) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url.replace(/\/+$/, '')}/server.info`, { signal: AbortSignal.timeout(1_500) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+export function createTrayAgentHost(options: TrayAgentHostOptions): TrayAgentHost {
+  const configPath = options.configPath ?? resolveConfigPath({ env: options.env });
+  let host: AgentHost;
+  const embedded = async (port: number): Promise<EmbeddedServerAccess> => {
+    const running = host.embeddedServer ?? (await host.startEmbeddedServer({ host: EMBEDDED_HOST, port }));
+    return { url: running.url, credentials: running.credentials };
+  };
+  const setup = createSetupService({ configPath, embeddedServer: () => embedded(options.embeddedPort ?? 8008) });
+  host = new AgentHost({
     version: productVersion,
-    connection: { serverUrl: null, webUrl: null, mode: 'remote', state: 'not-configured', user: null, apiVersion: null, accessKeyMasked: null, detail: null, since: Date.now() },
-    workers: [],
-    queues: [],
-    gpus: [],
-    running: [],
-    recent: [],
-    schedule: { active: false, reason: 'no agent host', source: 'default', force: null, uptime: null, downtime: null, nextChangeAt: null },
-    drain: { draining: false, since: null },
-    errors: [{ at: Date.now(), source: 'app', message: 'src-main/control has no createAgentHost yet; only the setup wizard works' }],
-    preferences: { queues: [], orderFairness: false, gpus: null, skipBusyGpus: false, autostart: false },
-    needsSetup,
+    configFile: options.configPath,
+    env: options.env,
+    preferences: agentHostPreferences(options.preferences),
+    autostart: { set: (enabled) => options.autostart.setEnabled(enabled) },
+    setup: setupForAgentHost(setup),
   });
+
+  const start = async (): Promise<void> => {
+    if (host.daemons.length > 0) return;
+    const state = await setup.getState();
+    if (!state.hasCredentials) return;
+    const port = loopbackPort(state.serverUrl);
+    if (port !== null && !host.embeddedServer && !(await answers(state.serverUrl!))) await embedded(port);
+    await host.startDaemon({ queues: [] });
+  };
+
   return {
-    async start() {
-      needsSetup = !(await setup.getState()).hasCredentials;
-    },
-    async stop() {
-      listeners.clear();
-    },
+    start,
+    stop: () => host.shutdown(),
+    subscribe: (listener) => host.subscribe(listener),
     async handle<N extends BridgeCallName>(name: N, args: BridgeArgs<N>): Promise<BridgeResult<N>> {
-      if (name in setupCalls) {
-        const result = await (setupCalls[name as keyof typeof setupCalls] as (a: unknown) => Promise<unknown>)(args);
-        if (name === 'setupSave') {
-          needsSetup = false;
-          for (const listener of listeners) listener('snapshot', snapshot());
-        }
-        return result as BridgeResult<N>;
+      const result = await host.handle(name, args);
+      if (name === 'setupSave') {
+        // The configuration exists now: read it again and start working.
+        await host.handle('reloadConfig', {});
+        await start();
       }
-      if (name === 'getSnapshot' || name === 'reloadConfig') return snapshot() as BridgeResult<N>;
-      throw new Error(`${name} needs the agent host (src-main/control), which this build does not have yet`);
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return result;
     },
   };
 }

@@ -2,7 +2,9 @@
 // the agent host (src-main/control); the CLI is the same bundle plain Node runs (out/main/cli.js).
 import { app } from 'electron';
 import { join } from 'node:path';
-import { createUnwiredAgentHost } from './agent-host.js';
+import { createTrayAgentHost } from './agent-host.js';
+import { createAutostart } from './autostart.js';
+import { openPreferenceStore } from './preferences.js';
 import { assetsDirectory, startTrayApp } from './tray-app.js';
 
 const cliIndex = process.argv.indexOf('--cli');
@@ -20,9 +22,12 @@ async function runTray(): Promise<void> {
     app.quit();
     return;
   }
+  await app.whenReady();
+  const preferences = await openPreferenceStore();
+  const autostart = createAutostart({ platform: process.platform, env: process.env, execPath: process.execPath, app });
   await startTrayApp({
-    // TODO(lead): createAgentHost(options) from src-main/control when it lands.
-    host: createUnwiredAgentHost(),
+    host: createTrayAgentHost({ preferences, autostart, env: process.env }),
+    preferences,
     assetsDir: assetsDirectory(),
     rendererIndex: join(import.meta.dirname, '../renderer/index.html'),
     preloadPath: join(import.meta.dirname, '../preload/preload.cjs'),

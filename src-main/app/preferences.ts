@@ -1,6 +1,5 @@
 // The tray's preferences (electron-store): choices only, never a secret. Applied by the agent
 // host as the top layer of the configuration ("tray preferences" in DESIGN.md).
-import type { PreferencesView } from '../../src-shared/bridge.js';
 
 export interface WindowBounds {
   x?: number;
@@ -14,11 +13,15 @@ export interface TrayPreferences {
   orderFairness: boolean;
   gpus: string | null;
   skipBusyGpus: boolean | null;
+  uptime: string[] | null;
+  downtime: string[] | null;
   autostart: boolean;
   window: WindowBounds | null;
 }
 
-export const defaultPreferences: TrayPreferences = { queues: [], orderFairness: false, gpus: null, skipBusyGpus: null, autostart: false, window: null };
+export const defaultPreferences: TrayPreferences = { queues: [], orderFairness: false, gpus: null, skipBusyGpus: null, uptime: null, downtime: null, autostart: false, window: null };
+
+const scheduleEntries = { type: ['array', 'null'], items: { type: 'string', maxLength: 200 }, maxItems: 50 } as const;
 
 /** JSON schema electron-store validates against: only these keys, so nothing else (a secret) can be written. */
 export const preferencesSchema = {
@@ -26,6 +29,8 @@ export const preferencesSchema = {
   orderFairness: { type: 'boolean' },
   gpus: { type: ['string', 'null'], maxLength: 200 },
   skipBusyGpus: { type: ['boolean', 'null'] },
+  uptime: scheduleEntries,
+  downtime: scheduleEntries,
   autostart: { type: 'boolean' },
   window: {
     type: ['object', 'null'],
@@ -42,28 +47,49 @@ export interface PreferenceStore {
 
 export function readPreferences(store: PreferenceStore): TrayPreferences {
   const pick = <K extends keyof TrayPreferences>(key: K): TrayPreferences[K] => store.get(key) ?? defaultPreferences[key];
-  return { queues: pick('queues'), orderFairness: pick('orderFairness'), gpus: pick('gpus'), skipBusyGpus: pick('skipBusyGpus'), autostart: pick('autostart'), window: pick('window') };
-}
-
-/** What the window's choices mean to the agent host: daemon choices plus config keys (snake_case, as clearml.conf). */
-export function preferencesLayer(prefs: TrayPreferences): { name: string; queues: string[]; orderFairness: boolean; gpus: string | null; tree: Record<string, unknown> } {
   return {
-    name: 'tray preferences',
-    queues: prefs.queues,
-    orderFairness: prefs.orderFairness,
-    gpus: prefs.gpus,
-    tree: prefs.skipBusyGpus === null ? {} : { agent: { skip_busy_gpus: prefs.skipBusyGpus } },
+    queues: pick('queues'),
+    orderFairness: pick('orderFairness'),
+    gpus: pick('gpus'),
+    skipBusyGpus: pick('skipBusyGpus'),
+    uptime: pick('uptime'),
+    downtime: pick('downtime'),
+    autostart: pick('autostart'),
+    window: pick('window'),
   };
 }
 
-/** Records the choices a snapshot shows as applied. */
-export function rememberPreferences(store: PreferenceStore, applied: PreferencesView, which: ReadonlyArray<'queues' | 'gpus' | 'skipBusyGpus'>): void {
-  if (which.includes('queues')) {
-    store.set('queues', [...applied.queues]);
-    store.set('orderFairness', applied.orderFairness);
-  }
-  if (which.includes('gpus')) store.set('gpus', applied.gpus);
-  if (which.includes('skipBusyGpus')) store.set('skipBusyGpus', applied.skipBusyGpus);
+type HostPreferences = { queues?: readonly string[]; orderFairness?: boolean; gpus?: string | null; skipBusyGpus?: boolean; uptime?: readonly string[] | null; downtime?: readonly string[] | null; autostart?: boolean };
+
+/**
+ * The store as the agent host reads and writes it (its `preferences` option): the choices made in
+ * the window become the last configuration layer of every daemon it starts. Unset choices stay
+ * out, so clearml.conf and the flags decide them.
+ */
+export function agentHostPreferences(store: PreferenceStore): { get(): HostPreferences; set(patch: Partial<HostPreferences>): void } {
+  return {
+    get() {
+      const p = readPreferences(store);
+      return {
+        ...(p.queues.length ? { queues: p.queues } : {}),
+        orderFairness: p.orderFairness,
+        gpus: p.gpus,
+        ...(p.skipBusyGpus === null ? {} : { skipBusyGpus: p.skipBusyGpus }),
+        uptime: p.uptime,
+        downtime: p.downtime,
+        autostart: p.autostart,
+      };
+    },
+    set(patch) {
+      if (patch.queues !== undefined) store.set('queues', [...patch.queues]);
+      if (patch.orderFairness !== undefined) store.set('orderFairness', patch.orderFairness);
+      if (patch.gpus !== undefined) store.set('gpus', patch.gpus);
+      if (patch.skipBusyGpus !== undefined) store.set('skipBusyGpus', patch.skipBusyGpus);
+      if (patch.uptime !== undefined) store.set('uptime', patch.uptime ? [...patch.uptime] : null);
+      if (patch.downtime !== undefined) store.set('downtime', patch.downtime ? [...patch.downtime] : null);
+      if (patch.autostart !== undefined) store.set('autostart', patch.autostart);
+    },
+  };
 }
 
 /** electron-store (ESM, loaded on use so nothing of it runs in `--cli` mode). */

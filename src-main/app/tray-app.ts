@@ -4,21 +4,19 @@ import { app, BrowserWindow, dialog, Menu, screen, session, shell, Tray } from '
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AgentSnapshot } from '../../src-shared/bridge.js';
-import type { AgentHost } from './agent-host.js';
-import { createAutostart } from './autostart.js';
+import type { TrayAgentHost } from './agent-host.js';
 import { forwardBridgeEvents, serveBridgeOverIpc } from './ipc/ipc-main.js';
 import { createTrustedSenders } from './ipc/trusted-senders.js';
-import { openPreferenceStore, type PreferenceStore } from './preferences.js';
+import type { PreferenceStore } from './preferences.js';
 import { quitDecision, quitQuestion } from './quit-flow.js';
 import { secondLaunchAction } from './second-instance.js';
-import { createTrayBridgeHandler } from './tray-bridge-handler.js';
 import { trayIconPath } from './tray-icons.js';
 import type { TrayAction } from './tray-menu.js';
 import { TrayService } from './tray-service.js';
 import { hardenSession, hardenWebContents, mainWindowOptions } from './window.js';
 
 export interface TrayAppOptions {
-  host: AgentHost;
+  host: TrayAgentHost;
   assetsDir: string;
   /** out/renderer/index.html */
   rendererIndex: string;
@@ -26,8 +24,8 @@ export interface TrayAppOptions {
   preloadPath: string;
   /** Started by autostart: stay in the tray, no window. */
   hidden: boolean;
-  /** For tests; default electron-store. */
-  preferences?: PreferenceStore;
+  /** electron-store (window bounds here; the host keeps the agent's choices in it too). */
+  preferences: PreferenceStore;
 }
 
 export interface TrayApp {
@@ -48,9 +46,8 @@ export async function startTrayApp(options: TrayAppOptions): Promise<TrayApp> {
     hardenWebContents(contents, { isOurPage: (url) => trusted.isOurPage(url), webAppUrl: () => snapshot?.connection.webUrl ?? null, openExternal: (url) => void shell.openExternal(url) }),
   );
 
-  const preferences = options.preferences ?? (await openPreferenceStore());
-  const autostart = createAutostart({ platform: process.platform, env: process.env, execPath: process.execPath, app });
-  const handler = await createTrayBridgeHandler(options.host, { autostart, preferences });
+  const { preferences } = options;
+  const handler = options.host;
   const stopServing = serveBridgeOverIpc(handler, trusted);
   const stopForwarding = forwardBridgeEvents(handler, () => trusted.all());
 
@@ -127,8 +124,7 @@ export async function startTrayApp(options: TrayAppOptions): Promise<TrayApp> {
           openWindow(action.view);
           return;
         case 'toggle-autostart':
-          await handler.handle('setAutostart', { enabled: !handler.autostartEnabled() });
-          tray.update({ autostart: handler.autostartEnabled() });
+          await handler.handle('setAutostart', { enabled: !(snapshot?.preferences.autostart ?? false) });
           return;
         case 'quit':
           await quit();
@@ -150,7 +146,6 @@ export async function startTrayApp(options: TrayAppOptions): Promise<TrayApp> {
     snapshot = payload as AgentSnapshot;
     tray.update({ snapshot });
   });
-  tray.update({ autostart: handler.autostartEnabled() });
 
   app.on('second-instance', (_event, argv) => {
     const action = secondLaunchAction(argv);

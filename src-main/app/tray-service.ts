@@ -16,15 +16,13 @@ export class TrayService {
   #tray: Tray | null = null;
   #icon: string | null = null;
   #snapshot: AgentSnapshot | null = null;
-  #autostart = false;
 
   constructor(options: TrayServiceOptions) {
     this.#options = options;
   }
 
-  update(change: { snapshot?: AgentSnapshot; autostart?: boolean }): void {
-    if (change.snapshot) this.#snapshot = change.snapshot;
-    if (change.autostart !== undefined) this.#autostart = change.autostart;
+  update(change: { snapshot: AgentSnapshot }): void {
+    this.#snapshot = change.snapshot;
     this.#render();
   }
 
@@ -39,7 +37,7 @@ export class TrayService {
     else if (icon !== this.#icon) this.#tray.setImage(icon);
     this.#icon = icon;
     this.#tray.setToolTip(`Tray Agent — ${this.#snapshot?.stateReason ?? 'starting'}`);
-    const items = buildTrayMenu(this.#snapshot, { autostart: this.#autostart });
+    const items = buildTrayMenu(this.#snapshot, { autostart: this.#snapshot?.preferences.autostart ?? false });
     this.#tray.setContextMenu(this.#options.buildMenu(toMenuTemplate(items, this.#options.dispatch)));
   }
 }

@@ -9,9 +9,7 @@ import { app, FakeWebContents, resetElectronTestDouble, safeStorage, session } f
 import { hardenSession, hardenWebContents, isAllowedExternalUrl, mainWindowOptions, rendererContentSecurityPolicy } from '../../src-main/app/window.js';
 import { autostartDesktopEntry, createAutostart, desktopExecArg } from '../../src-main/app/autostart.js';
 import { createSecretStore } from '../../src-main/app/secret-store.js';
-import { preferencesLayer, preferencesSchema, readPreferences, type PreferenceStore, type TrayPreferences } from '../../src-main/app/preferences.js';
-import { createTrayBridgeHandler } from '../../src-main/app/tray-bridge-handler.js';
-import { ScriptedAgentHost } from '../helpers/scripted-agent-host.js';
+import { agentHostPreferences, preferencesSchema, readPreferences, type PreferenceStore } from '../../src-main/app/preferences.js';
 
 beforeEach(resetElectronTestDouble);
 
@@ -132,37 +130,23 @@ describe('secrets with safeStorage', () => {
   });
 });
 
-describe('preferences (electron-store) and the tray handler', () => {
+describe('preferences (electron-store) as the agent host uses them', () => {
   it('the schema holds choices only: no key can carry a secret', () => {
-    expect(Object.keys(preferencesSchema).sort()).toEqual(['autostart', 'gpus', 'orderFairness', 'queues', 'skipBusyGpus', 'window']);
+    expect(Object.keys(preferencesSchema).sort()).toEqual(['autostart', 'downtime', 'gpus', 'orderFairness', 'queues', 'skipBusyGpus', 'uptime', 'window']);
     expect(JSON.stringify(preferencesSchema)).not.toMatch(/secret|token|pass|key/i);
-    expect(readPreferences(mapStore())).toMatchObject({ queues: [], gpus: null, autostart: false });
+    expect(readPreferences(mapStore())).toMatchObject({ queues: [], gpus: null, autostart: false, uptime: null });
   });
 
-  it('the preferences layer gives daemon choices and agent.skip_busy_gpus', () => {
-    const prefs: TrayPreferences = { queues: ['a', 'b'], orderFairness: true, gpus: '0,1', skipBusyGpus: true, autostart: false, window: null };
-    expect(preferencesLayer(prefs)).toEqual({ name: 'tray preferences', queues: ['a', 'b'], orderFairness: true, gpus: '0,1', tree: { agent: { skip_busy_gpus: true } } });
-    expect(preferencesLayer({ ...prefs, skipBusyGpus: null }).tree).toEqual({});
-  });
-
-  it('remembers queue, GPU and skip-busy choices; start-on-login is the tray\'s own, shown in every snapshot', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'tray-handler-'));
-    const host = new ScriptedAgentHost();
+  it('what the window sets is stored and read back as the daemon preferences; unset choices stay out', () => {
     const store = mapStore();
-    const autostart = createAutostart({ platform: 'linux', env: {}, execPath: '/usr/bin/tray-agent', app, home });
-    const handler = await createTrayBridgeHandler(host, { autostart, preferences: store });
-    const events: boolean[] = [];
-    handler.subscribe((event, payload) => event === 'snapshot' && events.push((payload as { preferences: { autostart: boolean } }).preferences.autostart));
-    await handler.handle('setQueues', { queues: ['cpu-only', 'default'], orderFairness: true });
-    await handler.handle('setGpus', { gpus: '1' });
-    await handler.handle('setSkipBusyGpus', { enabled: false });
-    expect(Object.fromEntries(store.data)).toEqual({ queues: ['cpu-only', 'default'], orderFairness: true, gpus: '1', skipBusyGpus: false });
-    const after = await handler.handle('setAutostart', { enabled: true });
-    expect(after.preferences.autostart).toBe(true);
-    expect(existsSync(autostart.entryPath!)).toBe(true);
-    expect(host.calls.map((c) => c.name)).not.toContain('setAutostart');
-    await handler.handle('pause', { until: null });
-    expect(events.at(-1)).toBe(true);
-    expect(store.data.get('autostart')).toBe(true);
+    const prefs = agentHostPreferences(store);
+    expect(prefs.get()).toEqual({ orderFairness: false, gpus: null, uptime: null, downtime: null, autostart: false });
+    prefs.set({ queues: ['cpu-only', 'default'], orderFairness: true });
+    prefs.set({ gpus: '1' });
+    prefs.set({ skipBusyGpus: false });
+    prefs.set({ uptime: ['17-20 SUN-TUE'], downtime: null });
+    prefs.set({ autostart: true });
+    expect(Object.fromEntries(store.data)).toEqual({ queues: ['cpu-only', 'default'], orderFairness: true, gpus: '1', skipBusyGpus: false, uptime: ['17-20 SUN-TUE'], downtime: null, autostart: true });
+    expect(prefs.get()).toEqual({ queues: ['cpu-only', 'default'], orderFairness: true, gpus: '1', skipBusyGpus: false, uptime: ['17-20 SUN-TUE'], downtime: null, autostart: true });
   });
 });

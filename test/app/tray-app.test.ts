@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, resetElectronTestDouble, Tray } from './electron-test-double.js';
 import { startTrayApp } from '../../src-main/app/tray-app.js';
-import { createUnwiredAgentHost, type AgentHost } from '../../src-main/app/agent-host.js';
+import type { TrayAgentHost } from '../../src-main/app/agent-host.js';
 import { bridgeCallChannel } from '../../src-main/app/ipc/bridge-channels.js';
 import type { PreferenceStore } from '../../src-main/app/preferences.js';
 import { ScriptedAgentHost } from '../helpers/scripted-agent-host.js';
 
 // The whole shell wired together on the Electron test double, driving the scripted agent host.
 
-class ScriptedHostWithLifecycle extends ScriptedAgentHost implements AgentHost {
+class ScriptedHostWithLifecycle extends ScriptedAgentHost implements TrayAgentHost {
   started = 0;
   stopped = 0;
   async start() {
@@ -30,7 +30,7 @@ function memoryStore(): PreferenceStore {
   return { get: (key) => data.get(key) as never, set: (key, value) => void data.set(key, value) };
 }
 
-async function start(host: AgentHost, hidden = false) {
+async function start(host: TrayAgentHost, hidden = false) {
   process.env['XDG_CONFIG_HOME'] = mkdtempSync(join(tmpdir(), 'tray-app-xdg-'));
   return startTrayApp({ host, assetsDir: '/app/assets', rendererIndex: '/app/out/renderer/index.html', preloadPath: '/app/out/preload/preload.cjs', hidden, preferences: memoryStore() });
 }
@@ -116,19 +116,15 @@ describe('tray app', () => {
     expect(app.quitCalled).toBe(1);
   });
 
-  it('Start on login from the menu writes the XDG entry and ticks the item', async () => {
+  it('Start on login from the menu goes to the host and ticks the item', async () => {
     const tray = await start(new ScriptedHostWithLifecycle(), true);
     await tray.dispatch({ kind: 'toggle-autostart' });
     expect(JSON.stringify(Tray.created[0]!.menu!.template)).toContain('"label":"Start on login","type":"checkbox","enabled":true,"checked":true');
   });
 
-  it('the unwired host (until src-main/control lands) opens the setup wizard and says what is missing', async () => {
-    const configPath = join(mkdtempSync(join(tmpdir(), 'unwired-')), 'clearml.conf');
-    const tray = await start(createUnwiredAgentHost({ configPath }));
+  it('without a configuration the window opens on the setup wizard', async () => {
+    const tray = await start(new ScriptedHostWithLifecycle({ needsSetup: true }));
     expect(tray.snapshot()?.needsSetup).toBe(true);
     expect(BrowserWindow.created[0]!.loaded?.options).toEqual({ hash: '/setup' });
-    const reply = await ipcMain.invokeAs(BrowserWindow.created[0]!.webContents, bridgeCallChannel('pause'), { until: null });
-    expect(reply).toMatchObject({ ok: false, error: { message: expect.stringContaining('needs the agent host (src-main/control)') } });
-    expect(await ipcMain.invokeAs(BrowserWindow.created[0]!.webContents, bridgeCallChannel('setupGetState'), {})).toMatchObject({ ok: true, result: { configPath, configExists: false } });
   });
 });

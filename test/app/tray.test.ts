@@ -83,7 +83,8 @@ describe('tray service', () => {
     await host.handle('pause', { until: null });
     service.update({ snapshot: host.snapshot });
     expect(tray.image).toBe('/assets/tray/paused-24.png');
-    service.update({ autostart: true });
+    await host.handle('setAutostart', { enabled: true });
+    service.update({ snapshot: host.snapshot });
     expect(tray.menusSet).toBe(4);
     expect(Tray.created).toHaveLength(1);
     expect(JSON.stringify(tray.menu!.template)).toContain('"checked":true');

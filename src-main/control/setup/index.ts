@@ -3,4 +3,4 @@ export { createSetupService, resolveConfigPath, SetupError, type SetupService, t
 export { parseCredentialsBlock, describeCredentials, maskAccessKey, apiServerFromWebServer, CredentialsPasteError, type PastedCredentials } from './parse-credentials.js';
 export { verifyCredentials, type ServerCredentials, type VerifyOptions } from './verify-credentials.js';
 export { planConfigWrite, writeWizardSettings, existingServerFacts, ConfigWriteError, type WizardSettings, type ConfigWritePlan } from './write-config.js';
-export { setupBridgeCalls } from './setup-bridge.js';
+export { setupBridgeCalls, setupForAgentHost } from './setup-bridge.js';

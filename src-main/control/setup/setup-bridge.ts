@@ -15,3 +15,11 @@ export function setupBridgeCalls(service: SetupService): { [N in SetupCallName]:
     setupSave: (request) => service.save(request),
   };
 }
+
+/** The same calls in the shape AgentHost takes as its `setup` option (control/agent-host.ts). */
+export function setupForAgentHost(service: SetupService): { handle<N extends SetupCallName>(name: N, args: BridgeArgs<N>): Promise<BridgeResult<N>> } {
+  const calls = setupBridgeCalls(service);
+  return {
+    handle: <N extends SetupCallName>(name: N, args: BridgeArgs<N>) => (calls[name] as (a: BridgeArgs<N>) => Promise<BridgeResult<N>>)(args),
+  };
+}
