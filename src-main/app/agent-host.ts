@@ -46,13 +46,14 @@ async function answers(url: string): Promise<boolean> {
 
 export function createTrayAgentHost(options: TrayAgentHostOptions): TrayAgentHost {
   const configPath = options.configPath ?? resolveConfigPath({ env: options.env });
-  let host: AgentHost;
+  // The wizard's "this workstation only" needs the host, and the host takes the wizard: the
+  // closure reads `host` only when called, after it exists.
   const embedded = async (port: number): Promise<EmbeddedServerAccess> => {
     const running = host.embeddedServer ?? (await host.startEmbeddedServer({ host: EMBEDDED_HOST, port }));
     return { url: running.url, credentials: running.credentials };
   };
   const setup = createSetupService({ configPath, embeddedServer: () => embedded(options.embeddedPort ?? 8008) });
-  host = new AgentHost({
+  const host: AgentHost = new AgentHost({
     version: productVersion,
     configFile: options.configPath,
     env: options.env,

@@ -115,7 +115,7 @@ describe('packaged app (electron-builder --dir, stand-in Electron)', () => {
   it('native modules are unpacked from the asar so they can load', () => {
     const unpackedNative = readdirSync(join(unpacked, 'resources', 'app.asar.unpacked'), { recursive: true }).map(String).filter((f) => f.endsWith('.node'));
     const nativeInAsar = files.filter((f) => f.endsWith('.node'));
-    expect(nativeInAsar.every((f) => unpackedNative.some((u) => `/${u}` === f))).toBe(true);
-    if (Object.keys(pkg.dependencies).includes('better-sqlite3')) expect(unpackedNative.some((f) => /better-sqlite3\/.*linux-x64\.node$/.test(f))).toBe(true);
+    expect(nativeInAsar.length).toBeGreaterThan(0);
+    expect(nativeInAsar.filter((f) => !unpackedNative.some((u) => `/${u}` === f))).toEqual([]);
   });
 });
