@@ -20,6 +20,9 @@ export interface TrayAgentHostOptions {
   autostart: Autostart;
   configPath?: string;
   env?: Record<string, string | undefined>;
+  /** For tests: the home folder (~/.tray-agent, default clearml.conf) and the worker's host name. */
+  homeDir?: string;
+  hostname?: string;
   /** The embedded server's port for "this workstation only" (DESIGN.md: 127.0.0.1:8008). */
   embeddedPort?: number;
 }
@@ -45,7 +48,7 @@ async function answers(url: string): Promise<boolean> {
 }
 
 export function createTrayAgentHost(options: TrayAgentHostOptions): TrayAgentHost {
-  const configPath = options.configPath ?? resolveConfigPath({ env: options.env });
+  const configPath = options.configPath ?? resolveConfigPath({ env: options.env, home: options.homeDir });
   // The wizard's "this workstation only" needs the host, and the host takes the wizard: the
   // closure reads `host` only when called, after it exists.
   const embedded = async (port: number): Promise<EmbeddedServerAccess> => {
@@ -57,6 +60,8 @@ export function createTrayAgentHost(options: TrayAgentHostOptions): TrayAgentHos
     version: productVersion,
     configFile: options.configPath,
     env: options.env,
+    homeDir: options.homeDir,
+    hostname: options.hostname,
     preferences: agentHostPreferences(options.preferences),
     autostart: { set: (enabled) => options.autostart.setEnabled(enabled) },
     setup: setupForAgentHost(setup),
