@@ -27,8 +27,13 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(import.meta.dirname, 'src-renderer'),
+    // Relative asset URLs: the same build loads from file:// (Electron) and from the dashboard.
+    base: './',
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
+      minify: true,
+      sourcemap: false,
+      reportCompressedSize: true,
       rollupOptions: { input: resolve(import.meta.dirname, 'src-renderer/index.html') },
     },
   },

@@ -1,6 +1,7 @@
 // Lint, including the rules that keep the layers of DESIGN.md apart:
 //   renderer → shared;  app|dashboard → control → engine|server → shared;  cli → control|engine|server;
-//   server → shared. Nothing but src-main/app may import electron.
+//   server → shared. Nothing but src-main/app may import electron, and inside it only the typed
+//   bridge wrappers may touch ipcMain/ipcRenderer.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
@@ -22,15 +23,22 @@ function folderImportRegex(folders) {
   return `^(\\.\\./)+(.*/)?(${names})(/|$)`;
 }
 
-/** no-restricted-imports for one layer: the electron ban plus the folders it may not reach. */
-function layerRule({ banElectron = true, banNode = false, folders = [], message }) {
+// Raw IPC skips the sender and payload checks: only the typed wrappers generated from the bridge
+// map (src-main/app/ipc/ipc-main.ts, ipc-renderer.ts) may touch it, as in GitHub Desktop.
+const rawIpcMessage = 'Use the typed bridge wrappers in src-main/app/ipc/ (they check the sender and the payload); raw ipcMain/ipcRenderer is banned elsewhere.';
+const rawIpcImports = [{ name: 'electron', importNames: ['ipcMain', 'ipcRenderer'], message: rawIpcMessage }];
+const rawIpcPatterns = [{ group: ['electron/*'], importNames: ['ipcMain', 'ipcRenderer'], message: rawIpcMessage }];
+
+/** no-restricted-imports for one layer: the electron ban (or only its raw IPC) plus the folders it may not reach. */
+function layerRule({ banElectron = true, banRawIpc = false, banNode = false, folders = [], message }) {
   return {
     'no-restricted-imports': [
       'error',
       {
-        paths: [...(banElectron ? electronImports : []), ...(banNode ? nodeBuiltins : [])],
+        paths: [...(banElectron ? electronImports : []), ...(banRawIpc ? rawIpcImports : []), ...(banNode ? nodeBuiltins : [])],
         patterns: [
           ...(banElectron ? electronPatterns : []),
+          ...(banRawIpc ? rawIpcPatterns : []),
           ...(banNode ? nodePatterns : []),
           ...(folders.length ? [{ regex: folderImportRegex(folders), message }] : []),
         ],
@@ -69,6 +77,24 @@ export default tseslint.config(
   {
     files: ['src-main/dashboard/**'],
     rules: layerRule({ folders: ['app', 'src-renderer', 'cli'], message: 'The dashboard serves control over HTTP; it never needs Electron.' }),
+  },
+  {
+    files: ['src-main/app/**'],
+    rules: layerRule({
+      banElectron: false,
+      banRawIpc: true,
+      folders: ['engine', 'server', 'cli', 'dashboard', 'src-renderer'],
+      message: 'src-main/app may import only src-main/control and src-shared (the agent host is its one way to the engine).',
+    }),
+  },
+  {
+    // The two wrappers are where raw IPC lives.
+    files: ['src-main/app/ipc/ipc-main.ts', 'src-main/app/ipc/ipc-renderer.ts'],
+    rules: layerRule({
+      banElectron: false,
+      folders: ['engine', 'server', 'cli', 'dashboard', 'src-renderer'],
+      message: 'src-main/app may import only src-main/control and src-shared (the agent host is its one way to the engine).',
+    }),
   },
   {
     files: ['src-shared/**'],

@@ -1,16 +1,15 @@
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
-import { currentBridge } from './bridge-client.js';
-import { useAgentStore } from './store.js';
+import { selectBridge } from './bridge/select-bridge.js';
+import { useAgentStore } from './stores/agent-store.js';
+import { connectLogs } from './stores/log-store.js';
+import { followLocation } from './stores/ui-store.js';
+import './styles/app.css';
 
-const bridge = currentBridge();
-const { setSnapshot, setConnectionError } = useAgentStore.getState();
-if (bridge) {
-  bridge.on('snapshot', setSnapshot);
-  bridge.call('getSnapshot', {}).then(setSnapshot, (error: unknown) => setConnectionError(String(error)));
-} else {
-  setConnectionError('no bridge available in this page');
-}
+const bridge = selectBridge(window);
+useAgentStore.getState().connect(bridge);
+connectLogs(bridge);
+followLocation(window);
 
 const root = document.getElementById('root');
 if (root) createRoot(root).render(<App />);

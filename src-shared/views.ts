@@ -224,4 +224,8 @@ export interface SetupResult {
   /** What was written: whole file created, or only these sections/keys added. */
   readonly created: boolean;
   readonly added: readonly string[];
+  /** Keys the file already set and that were left as they are (never overwritten). */
+  readonly kept?: readonly string[];
+  /** The file already points at this other server: its api section was left alone. */
+  readonly otherServer?: string | null;
 }

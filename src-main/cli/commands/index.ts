@@ -8,6 +8,8 @@ import { registerDaemonCommand } from './daemon.js';
 import { registerServerCommand } from './server.js';
 import { registerUpCommand } from './up.js';
 import { registerGlueCommand } from './glue.js';
+import { registerInitCommand } from './init.js';
+import { registerServiceCommand } from './service.js';
 
 /** Every command module adds itself to the program through one registration function. */
 export type CommandRegistration = (program: Command) => void;
@@ -22,4 +24,6 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerServerCommand,
   registerUpCommand,
   registerGlueCommand,
+  registerInitCommand,
+  registerServiceCommand,
 ];
