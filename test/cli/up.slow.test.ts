@@ -35,6 +35,11 @@ describe('tray-agent up', () => {
     expect((await stat(conf)).mode & 0o777).toBe(0o600);
     expect(await readFile(conf, 'utf8')).toMatch(/secret_key/);
     expect(up.exitCode).toBeNull(); // still running
+    // The dashboard: loopback only, behind the token in the printed address.
+    const dashboard = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/\S*token=\S+)/.exec(output)?.[1];
+    expect(dashboard).toBeTruthy();
+    expect((await fetch(dashboard!)).status).toBe(200);
+    expect((await fetch(new URL('/', dashboard!).toString())).status).toBe(401);
     up.kill('SIGINT');
     expect(await exited).toBe(0);
   });

@@ -13,6 +13,7 @@ import { drainSignal, listLocalWorkers, pickDaemonsToStop, stopLocalDaemons } fr
 import { startDetachedProcess } from '../../engine/process/index.js';
 import { AgentHost, handleStopSignals } from '../../control/index.js';
 import { commandAction, UsageError, usageErrorsExitWith2 } from '../command-errors.js';
+import { parseDashboardPort, startHostDashboard } from '../dashboard-option.js';
 import { productVersion } from '../../../src-shared/product.js';
 import { terminalRedactor } from '../terminal-output.js';
 
@@ -41,6 +42,8 @@ interface DaemonCliFlags {
   standaloneMode?: boolean;
   forceCurrentVersion?: boolean;
   O?: number;
+  dashboard?: boolean;
+  dashboardPort?: string;
 }
 
 function toDaemonFlags(flags: DaemonCliFlags, configFile: string | undefined): DaemonFlags {
@@ -114,6 +117,8 @@ export function registerDaemonCommand(program: Command): void {
     .option('--standalone-mode', 'no clone, no installs: tasks run with the code and interpreter at hand')
     .addOption(new Option('-O', 'python optimisation flag for the tasks, repeatable (-O, -OO)').argParser((_v, previous: number | undefined) => (previous ?? 0) + 1))
     .addOption(new Option('--force-current-version', 'Docker mode only (pins the agent inside containers)').hideHelp())
+    .option('--dashboard', 'also serve the dashboard (the window in a browser) on 127.0.0.1; the address is printed')
+    .option('--dashboard-port <number>', 'with --dashboard: its port (default: a free one)')
     .action(
       commandAction('daemon', async (flags: DaemonCliFlags, cmd: Command) => {
         const configFile = cmd.optsWithGlobals().configFile as string | undefined;
@@ -139,16 +144,19 @@ async function runDaemon(flags: DaemonFlags, cli: DaemonCliFlags): Promise<void>
     if (level === 'debug' && !debug) return;
     process.stdout.write(redact(timestamped(level, text)));
   };
+  const dashboardPort = parseDashboardPort(cli.dashboardPort);
   const host = new AgentHost({ version: productVersion, configFile: flags.configFile, log: (level, text) => log(level, text) });
   try {
-    await host.startDaemon(flags, { echoTaskOutput: cli.foreground ? (text) => process.stdout.write(text) : undefined });
+    await host.startDaemon(flags, { echoTaskOutput: cli.foreground ? (text) => process.stdout.write(redact(text)) : undefined });
   } catch (error) {
     await host.shutdown();
     asUsageError(error);
   }
+  const dashboard = cli.dashboard ? await startHostDashboard(host, dashboardPort, (text) => process.stdout.write(text)) : null;
   const signals = handleStopSignals({ stop: () => void host.shutdown(), drain: () => void host.shutdown({ drain: true }) }, { onImmediateExit: () => log('warn', 'Second interrupt: exiting without waiting (running tasks are reaped on next start)') });
   try {
     await host.allDaemonsDone();
+    await dashboard?.close();
     await host.shutdown();
   } finally {
     signals.dispose();

@@ -5,6 +5,9 @@ import { loadAgentConfig } from '../../engine/config/index.js';
 import { createApiClient, finalTaskStatuses, isApiError, type ApiClient } from '../../engine/api/index.js';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/defaults.js';
 import { AgentHost, handleStopSignals } from '../../control/index.js';
+import { createSetupService, setupForAgentHost } from '../../control/setup/index.js';
+import type { Dashboard } from '../../dashboard/index.js';
+import { parseDashboardPort, startHostDashboard } from '../dashboard-option.js';
 import { productVersion } from '../../../src-shared/product.js';
 import { clientUrl, defaultServerDataDir, renderApiSection, writeConfIfMissing } from './server.js';
 import { ensureExampleRepository, findExampleDir } from '../sample-task.js';
@@ -14,6 +17,8 @@ import { terminalRedactor } from '../terminal-output.js';
 interface UpFlags {
   port?: string;
   sample?: boolean;
+  dashboard?: boolean;
+  dashboardPort?: string;
 }
 
 async function serverAnswers(url: string): Promise<boolean> {
@@ -48,6 +53,8 @@ export function registerUpCommand(program: Command): void {
     .description('start the embedded server and a daemon, run the sample task, keep both running (Ctrl+C stops)')
     .option('--port <number>', `embedded server port (default ${DEFAULT_SERVER_PORT})`)
     .option('--no-sample', 'do not enqueue the sample task')
+    .option('--no-dashboard', 'do not serve the dashboard (the window in a browser, on 127.0.0.1)')
+    .option('--dashboard-port <number>', 'dashboard port (default: a free one; the address is printed)')
     .action(commandAction('up', async (flags: UpFlags, cmd: Command) => {
       await up(flags, cmd.optsWithGlobals().configFile as string | undefined);
     }));
@@ -62,12 +69,20 @@ async function up(flags: UpFlags, configFileFlag: string | undefined): Promise<v
   const confPath = configFileFlag || process.env['CLEARML_CONFIG_FILE'] || join(home, 'clearml.conf');
   const { config } = await loadAgentConfig({ configFile: configFileFlag });
 
-  const host = new AgentHost({
+  const dashboardPort = parseDashboardPort(flags.dashboardPort);
+  const host: AgentHost = new AgentHost({
     version: productVersion,
     configFile: configFileFlag,
     log: (level, text) => level !== 'debug' && out(`[daemon] ${text}\n`),
     echoTaskOutput: (text) => process.stdout.write(text),
+    setup: setupForAgentHost(
+      createSetupService({
+        configPath: confPath,
+        embeddedServer: async () => host.embeddedServer ?? (await host.startEmbeddedServer({ host: DEFAULT_SERVER_HOST, port, dataDir: defaultServerDataDir(home) })),
+      }),
+    ),
   });
+  let dashboard: Dashboard | null = null;
   // Ctrl+C works from the first moment: it ends whatever `up` is doing and shuts the host down.
   const interrupted = new AbortController();
   const signals = handleStopSignals({ stop: () => interrupted.abort() });
@@ -98,6 +113,7 @@ async function up(flags: UpFlags, configFileFlag: string | undefined): Promise<v
     if (interrupted.signal.aborted) return;
     const daemon = await host.startDaemon({ queues: [], configFile: configFileFlag, pollingIntervalSec: 1 });
     out(`Daemon ${daemon.workerId} listens to ${daemon.queues.map((q) => q.name).join(', ')}\n`);
+    if (flags.dashboard !== false) dashboard = await startHostDashboard(host, dashboardPort, out);
     if (flags.sample !== false) {
       const client = createApiClient({ apiServer: url, credentials });
       await runSampleTask(client, config.agent.stateDir, daemon.queues[0]!.id, out, interrupted.signal);
@@ -109,6 +125,7 @@ async function up(flags: UpFlags, configFileFlag: string | undefined): Promise<v
     }
   } finally {
     // Running tasks are stopped (stopped, "agent shutdown"), then the daemon unregisters and the server closes.
+    await dashboard?.close();
     await host.shutdown();
     signals.dispose();
   }
