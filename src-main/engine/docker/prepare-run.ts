@@ -133,7 +133,7 @@ export async function prepareDockerRun(ctx: TaskRunContext, options: PrepareRunO
     ? null
     : await resolveRequirementSources((script.requirements as TaskRequirements | null) ?? null, workspace.repoDir, workspace.workingDir, settings.environment);
   const plan = resolved ? planRequirements(resolved.sources, { pathExists: existsSync }) : null;
-  if (resolved) ctx.log('INFO', resolved.description.replace(/^Installing/, 'Requirements to install in the container:'));
+  if (resolved) ctx.log('INFO', `Container environment: ${resolved.description}`);
   for (const warning of plan?.warnings ?? []) ctx.log('WARNING', warning);
   // Local paths in the list point into the checkout: give pip the container's view of them.
   const installLines = (plan?.installLines ?? []).map((line) => line.split(codeRoot).join(CONTAINER_PATHS.code));

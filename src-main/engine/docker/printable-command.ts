@@ -3,7 +3,6 @@
  * log and the terminal — with secrets masked (`agent.hide_docker_command_env_vars`, reference
  * §2.5). Pure.
  */
-import { quote } from 'shell-quote';
 import { maskUrlPasswords } from '../config/mask.js';
 
 export const DOCKER_MASK = '********';
@@ -50,6 +49,11 @@ export interface PrintableRun {
   readonly binds: readonly string[];
 }
 
+/** A word as a POSIX shell reads it back: bare when safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_\-.,:=/@%+]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 export function printableDockerCommand(run: PrintableRun, rules: MaskRules): string {
   const words = ['docker', 'run', '--init', '--rm'];
   if (run.name) words.push('--name', run.name);
@@ -59,5 +63,5 @@ export function printableDockerCommand(run: PrintableRun, rules: MaskRules): str
   for (const assignment of run.env) words.push('-e', maskEnvAssignment(assignment, rules));
   for (const bind of run.binds) words.push('-v', bind);
   words.push(run.image, ...run.command);
-  return quote(words);
+  return words.map(shellWord).join(' ');
 }

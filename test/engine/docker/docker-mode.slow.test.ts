@@ -1,0 +1,305 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Dockerode from 'dockerode';
+import { startTestServer, type TestServer } from '../../helpers/embedded-server.js';
+import { startPackageIndex, isolatedPipEnv, type PackageIndex } from '../../helpers/package-index.js';
+import { createPythonRepo } from '../../helpers/python-repo.js';
+import { TEST_IMAGE, derivedTestImage, labelledContainers, removeLabelledContainers, requireDockerTestBed } from '../../helpers/docker-test-bed.js';
+import { runTaskWithExecutor } from '../../helpers/docker-run-task.js';
+import { createApiClient, type ApiClient } from '../../../src-main/engine/api/index.js';
+import { createTaskRunApi } from '../../../src-main/engine/task-run/api-adapter.js';
+import type { TaskRunSettings } from '../../../src-main/engine/task-run/settings.js';
+import { loadAgentConfig } from '../../../src-main/engine/config/index.js';
+import { createDockerTaskApi, dockerPhases, dockerSettingsFromConfig, type DockerSettings } from '../../../src-main/engine/docker/index.js';
+
+// Docker mode end to end against real parts: dockerd (vfs, no bridge), the test image, the
+// embedded server over HTTP, a git repository, pip installing inside the container from a
+// package index on 127.0.0.1 (reachable with --network host).
+let server: TestServer;
+let index: PackageIndex;
+let root: string;
+let client: ApiClient;
+let docker: Dockerode;
+let repo: { url: string; commit: string };
+let taskImage: string;
+const workerId = 'docker-test:0';
+
+async function dockerSettings(agentConf: string, env: Record<string, string | undefined> = {}): Promise<DockerSettings> {
+  const configFile = join(root, `clearml-${Math.random().toString(36).slice(2)}.conf`);
+  await writeFile(configFile, `agent {\n  default_docker.image: "${TEST_IMAGE}"\n  default_docker.arguments: "--network host"\n  venvs_cache.path: "${join(root, 'venvs-cache')}"\n  docker_pip_cache: "${join(root, 'pip-cache')}"\n  docker_apt_cache: "${join(root, 'apt-cache')}"\n  vcs_cache.path: "${join(root, 'vcs-cache')}"\n  ${agentConf}\n}\n`);
+  const fullEnv = { HOME: root, PATH: process.env['PATH'], ...env };
+  const { config } = await loadAgentConfig({ configFile, env: fullEnv, homeDir: root });
+  return dockerSettingsFromConfig(config, { baseEnv: fullEnv, homeDir: root });
+}
+
+function settings(overrides: Partial<TaskRunSettings> = {}): TaskRunSettings {
+  const baseEnv = { ...isolatedPipEnv(), HOME: root };
+  return {
+    workRoot: join(root, 'work'),
+    spoolDir: join(root, 'spool'),
+    vcsCacheDir: join(root, 'vcs-cache'),
+    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
+    environment: {
+      ignoreRequestedPythonVersion: false,
+      packageManager: 'pip',
+      extraIndexUrls: [],
+      extraPipInstallFlags: ['--index-url', index.url],
+      forceRepoRequirementsTxt: false,
+      forceOriginalRequirements: false,
+      systemSitePackages: false,
+      venvsDir: join(root, 'venvs'),
+      cache: null,
+    },
+    baseEnv,
+    gpuEnv: { CUDA_VISIBLE_DEVICES: '', NVIDIA_VISIBLE_DEVICES: 'none' },
+    forceGitRootPythonPath: false,
+    enableTaskEnv: false,
+    suppressCarriageReturn: true,
+    abortPollIntervalMs: 200,
+    abortGraceMs: 4000,
+    pingIntervalMs: 0,
+    timeoutSec: 0,
+    childConfig: { api: { api_server: server.url, credentials: { access_key: server.credentials.accessKey, secret_key: server.credentials.secretKey } } },
+    secrets: [server.credentials.secretKey],
+    standalone: false,
+    skipPythonEnvInstall: false,
+    ...overrides,
+  };
+}
+
+async function createTask(fields: Record<string, unknown>): Promise<string> {
+  const { id } = await client.tasks.create({ name: 'docker test', type: 'training', ...fields } as never);
+  await client.tasks.enqueue({ task: id, queueName: 'docker-tests' });
+  await client.queues.getNextTask({ queue: await client.queues.resolveId('docker-tests') });
+  return id;
+}
+
+function run(taskId: string, mode: DockerSettings, runSettings: TaskRunSettings = settings()) {
+  return runTaskWithExecutor({
+    taskId,
+    workerId,
+    api: createTaskRunApi(client),
+    settings: runSettings,
+    monitoring: true,
+    executorPhases: ({ stopRequested, reportStatus }) =>
+      dockerPhases({ docker: mode, stopRequested, reportStatus, writeBackContainer: createDockerTaskApi(client).writeBackContainer }),
+  });
+}
+
+async function logEvents(taskId: string): Promise<Array<{ msg: string; level: string }>> {
+  const { events } = await client.events.getTaskLog({ task: taskId, batchSize: 10_000, navigateEarlier: false } as never);
+  return events.map((e) => ({ msg: String(e.msg ?? ''), level: String((e as { level?: string }).level ?? '') }));
+}
+
+async function logText(taskId: string): Promise<string> {
+  return (await logEvents(taskId)).map((e) => e.msg).join('');
+}
+
+beforeAll(async () => {
+  docker = await requireDockerTestBed();
+  root = await mkdtemp(join(tmpdir(), 'tray-agent-docker-'));
+  server = await startTestServer();
+  index = await startPackageIndex();
+  client = createApiClient({ apiServer: server.url, credentials: server.credentials, maxRetries: 8, retryBaseDelayMs: 100, retryMaxDelayMs: 1_000 });
+  taskImage = await derivedTestImage(docker, 'task-chosen', 'the task-chosen image');
+  await mkdir(join(root, '.ssh'), { recursive: true, mode: 0o700 });
+  await writeFile(join(root, '.ssh', 'config'), 'Host example\n  User tray\n', { mode: 0o600 });
+  repo = await createPythonRepo(root, 'project', {
+    'train.py': [
+      'import os, sys, time',
+      'import tray_beta',
+      'print("beta", tray_beta.__version__, "python", sys.version_info[:2], flush=True)',
+      'print("task", os.environ["CLEARML_TASK_ID"], "image", os.environ["CLEARML_DOCKER_IMAGE"], flush=True)',
+      'print("gpu env", os.environ.get("NVIDIA_VISIBLE_DEVICES"), repr(os.environ.get("CUDA_VISIBLE_DEVICES")), flush=True)',
+      'print("ssh config", open(os.path.expanduser("~/.ssh/config")).read().split()[1] if os.path.exists(os.path.expanduser("~/.ssh/config")) else None, flush=True)',
+      'print("secret env", "present" if os.environ.get("AWS_SECRET_ACCESS_KEY") else "absent", flush=True)',
+      'print("marker", open("/etc/tray-agent-test-marker").read().strip() if os.path.exists("/etc/tray-agent-test-marker") else None, flush=True)',
+      'for i in range(3):',
+      '    print("out", i, flush=True); time.sleep(0.05)',
+      '    print("err", i, file=sys.stderr, flush=True); time.sleep(0.05)',
+      'print("done", flush=True)',
+      '',
+    ].join('\n'),
+  });
+}, 600_000);
+
+afterAll(async () => {
+  if (docker) await removeLabelledContainers(docker, workerId);
+  await server?.close();
+  await index?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('docker mode (real dockerd)', () => {
+  it('runs a task in the default image: venv built inside from the local index, output split, image written back, secrets masked', async () => {
+    const mode = await dockerSettings('extra_docker_arguments: ["-e", "AWS_SECRET_ACCESS_KEY=do-not-print-me-123", "-e", "MY_SERVICE_TOKEN=also-hidden-4567"]');
+    const taskId = await createTask({
+      script: { repository: repo.url, branch: 'main', entry_point: 'train.py', working_dir: '.', binary: 'python3', requirements: { pip: 'tray-beta==1.0' } },
+      // No image: the default runs (and is written back); the setup script still runs.
+      container: { image: '', arguments: '', setup_shell_script: 'echo setup script ran' },
+    });
+    const result = await run(taskId, mode);
+    const events = await logEvents(taskId);
+    const log = events.map((e) => e.msg).join('');
+    expect(result.finalStatus.call, log).toBe('completed');
+    expect(log).toContain('beta 1.0 python (3, 11)');
+    expect(log).toContain(`task ${taskId} image ${TEST_IMAGE}`);
+    expect(log).toContain("gpu env none ''");
+    expect(log).toContain('ssh config example');
+    expect(log).toContain('installing requirements');
+    expect(log).toContain('setup script ran');
+    // The admin's -e switches reach the task, and are never printed.
+    expect(log).toContain('secret env present');
+    expect(log).toMatch(/Executing: docker run --init --rm .*-e 'AWS_SECRET_ACCESS_KEY=\*{8}' -e 'MY_SERVICE_TOKEN=\*{8}'/);
+    expect(log).not.toContain('do-not-print-me-123');
+    expect(log).not.toContain('also-hidden-4567');
+    expect(log).not.toContain(server.credentials.secretKey);
+    // stdout and stderr arrive as such, each in order.
+    const out = events.filter((e) => /^out \d/.test(e.msg)).map((e) => e.msg.trim());
+    const err = events.filter((e) => /^err \d/.test(e.msg)).map((e) => e.msg.trim());
+    expect(out).toEqual(['out 0', 'out 1', 'out 2']);
+    expect(err).toEqual(['err 0', 'err 1', 'err 2']);
+    expect(events.find((e) => e.msg.startsWith('err 0'))?.level).toBe('error');
+    expect(events.find((e) => e.msg.startsWith('out 0'))?.level).toBe('info');
+    const order = events.map((e) => e.msg.trim()).filter((m) => /^(out|err) \d$/.test(m));
+    expect(order).toEqual(['out 0', 'err 0', 'out 1', 'err 1', 'out 2', 'err 2']);
+    const task = await client.tasks.getById(taskId);
+    expect(task.status).toBe('completed');
+    expect(task.container).toMatchObject({ image: TEST_IMAGE, arguments: '--network host' });
+    expect((task.script?.requirements as { pip?: string }).pip).toMatch(/tray-beta==1\.0/);
+    expect(await labelledContainers(docker, { taskId })).toEqual([]);
+  });
+
+  it('a second run of the same task in the same image installs nothing, and runs offline (--network none)', async () => {
+    const before = index.requestCount();
+    const mode = await dockerSettings('default_docker.arguments: "--network none"');
+    const taskId = await createTask({
+      script: { repository: repo.url, branch: 'main', entry_point: 'train.py', binary: 'python3', requirements: { pip: 'tray-beta==1.0' } },
+    });
+    const result = await run(taskId, mode);
+    const log = await logText(taskId);
+    expect(result.finalStatus.call, log).toBe('completed');
+    expect(log).toContain('reusing cached environment');
+    expect(log).not.toContain('installing requirements');
+    expect(log).not.toMatch(/Successfully installed/);
+    expect(index.requestCount()).toBe(before);
+    expect(log).toContain('beta 1.0');
+  });
+
+  it("runs in the task's own image when the task names one", async () => {
+    const mode = await dockerSettings('');
+    const taskId = await createTask({
+      script: { repository: repo.url, branch: 'main', entry_point: 'train.py', binary: 'python3', requirements: { pip: 'tray-beta==1.0' } },
+      container: { image: taskImage, arguments: '--network host' },
+    });
+    const result = await run(taskId, mode);
+    const log = await logText(taskId);
+    expect(result.finalStatus.call, log).toBe('completed');
+    expect(log).toContain('marker the task-chosen image');
+    expect(log).toContain(`image ${taskImage}`);
+    // Its own venv: another image is another key.
+    expect(log).toContain('installing requirements');
+    expect((await client.tasks.getById(taskId)).container).toMatchObject({ image: taskImage });
+  });
+
+  it('runs a task with no requirements with --network none', async () => {
+    const mode = await dockerSettings('default_docker.arguments: "--network none"');
+    const taskId = await createTask({ script: { entry_point: 'hello.py', binary: 'python3', diff: 'print("hello from", __import__("os").getcwd())\n', requirements: { pip: '' } } });
+    const result = await run(taskId, mode);
+    const log = await logText(taskId);
+    expect(result.finalStatus.call, log).toBe('completed');
+    expect(log).toContain('hello from /tray-agent/code');
+  });
+
+  it('refuses a task asking for --privileged when the filters forbid it, before any container exists', async () => {
+    const mode = await dockerSettings('docker_args_filters: ["^--network", "^-e"]');
+    const taskId = await createTask({
+      script: { entry_point: 'hello.py', binary: 'python3', diff: 'print("must not run")\n', requirements: { pip: '' } },
+      container: { image: TEST_IMAGE, arguments: '--network host --privileged' },
+    });
+    const result = await run(taskId, mode);
+    expect(result.finalStatus.call).toBe('failed');
+    const task = await client.tasks.getById(taskId);
+    expect(task.status_reason).toBe('docker arguments not allowed');
+    const log = await logText(taskId);
+    expect(log).toMatch(/"--privileged" are not allowed on this agent \(agent\.docker_args_filters/);
+    expect(log).not.toContain('must not run');
+    expect(await labelledContainers(docker, { taskId })).toEqual([]);
+  });
+
+  it('aborts: SIGINT reaches the task inside (its finally block runs), then the container is removed, within the grace', async () => {
+    const mode = await dockerSettings('default_docker.arguments: "--network none"');
+    const script = ['import time', 'print("started", flush=True)', 'try:', '    time.sleep(120)', 'finally:', '    print("finally ran", flush=True)', ''].join('\n');
+    const taskId = await createTask({ script: { entry_point: 'sleeper.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
+    const runSettings = settings({ abortGraceMs: 4000 });
+    const done = run(taskId, mode, runSettings);
+    await waitFor(async () => (await logText(taskId)).includes('started'), 60_000);
+    expect(await labelledContainers(docker, { taskId })).toHaveLength(1);
+    const stoppedAt = Date.now();
+    await client.tasks.stop({ task: taskId });
+    const result = await done;
+    const took = Date.now() - stoppedAt;
+    expect(result.finalStatus.call).toBe('stopped');
+    expect((await client.tasks.getById(taskId)).status).toBe('stopped');
+    expect(await logText(taskId)).toContain('finally ran');
+    expect(await labelledContainers(docker, { taskId })).toEqual([]);
+    // abort poll (0.2 s) + the grace (4 s) bounds the stop; SIGINT ends this task at once.
+    expect(took).toBeLessThan(runSettings.abortGraceMs + 3_000);
+  });
+
+  it('a task that ignores SIGINT and SIGTERM is killed at the end of the grace', async () => {
+    const mode = await dockerSettings('default_docker.arguments: "--network none"');
+    const script = ['import signal, time', 'signal.signal(signal.SIGINT, signal.SIG_IGN)', 'signal.signal(signal.SIGTERM, signal.SIG_IGN)', 'print("stubborn", flush=True)', 'time.sleep(120)', ''].join('\n');
+    const taskId = await createTask({ script: { entry_point: 'stubborn.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
+    const runSettings = settings({ abortGraceMs: 2000 });
+    const done = run(taskId, mode, runSettings);
+    await waitFor(async () => (await logText(taskId)).includes('stubborn'), 60_000);
+    const stoppedAt = Date.now();
+    await client.tasks.stop({ task: taskId });
+    const result = await done;
+    const took = Date.now() - stoppedAt;
+    expect(result.finalStatus.call).toBe('stopped');
+    expect(await logText(taskId)).toContain('did not exit within the grace period; killed');
+    expect(took).toBeGreaterThanOrEqual(runSettings.abortGraceMs);
+    expect(took).toBeLessThan(runSettings.abortGraceMs + 3_000);
+    expect(await labelledContainers(docker, { taskId })).toEqual([]);
+  });
+
+  it('fails with what to do when the image is missing', async () => {
+    const mode = await dockerSettings('default_docker.image: "tray-agent-no-such-image:none"');
+    const taskId = await createTask({ script: { entry_point: 'x.py', binary: 'python3', diff: 'print(1)\n', requirements: { pip: '' } } });
+    const result = await run(taskId, mode);
+    expect(result.finalStatus.call).toBe('failed');
+    expect((await client.tasks.getById(taskId)).status_reason).toBe('docker image not found');
+    expect(await logText(taskId)).toMatch(/docker image "tray-agent-no-such-image:none" is not on this machine and could not be pulled .*Pull or load it first/);
+  });
+
+  it('fails with what to do when the docker daemon is not running', async () => {
+    const mode = await dockerSettings('', { DOCKER_HOST: `unix://${join(root, 'no-dockerd.sock')}` });
+    const taskId = await createTask({ script: { entry_point: 'x.py', binary: 'python3', diff: 'print(1)\n', requirements: { pip: '' } } });
+    const result = await run(taskId, mode);
+    expect(result.finalStatus.call).toBe('failed');
+    expect((await client.tasks.getById(taskId)).status_reason).toBe('docker daemon not running');
+    expect(await logText(taskId)).toMatch(/cannot reach the docker daemon at unix:\/\/.*no-dockerd\.sock \(ENOENT\).*Start it/);
+  });
+
+  it('a requirement that cannot be installed fails the task with the reason from inside the container', async () => {
+    const mode = await dockerSettings('');
+    const taskId = await createTask({ script: { entry_point: 'x.py', binary: 'python3', diff: 'print(1)\n', requirements: { pip: 'no-such-package-xyz==9.9' } } });
+    const result = await run(taskId, mode);
+    expect(result.finalStatus.call).toBe('failed');
+    expect((await client.tasks.getById(taskId)).status_reason).toBe('failed installing requirements');
+    expect(await logText(taskId)).toMatch(/no-such-package-xyz/);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('condition not met in time');
+}
