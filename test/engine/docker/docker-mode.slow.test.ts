@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { startTestServer, type TestServer } from '../../helpers/embedded-server.js';
@@ -283,6 +285,28 @@ describe('docker mode (real dockerd)', () => {
     expect(result.finalStatus.call).toBe('failed');
     expect((await client.tasks.getById(taskId)).status_reason).toBe('docker daemon not running');
     expect(await logText(taskId)).toMatch(/cannot reach the docker daemon at unix:\/\/.*no-dockerd\.sock \(ENOENT\).*Start it/);
+  });
+
+  it('names the fix when the docker socket refuses the user (a real unprivileged user against the real socket)', () => {
+    const probe = fileURLToPath(new URL('../../helpers/docker-permission-probe.ts', import.meta.url));
+    // The project's Node 22 lives under /root (0700); an unprivileged user runs the system's.
+    const node = [process.execPath, '/usr/bin/node', '/usr/local/bin/node'].find((candidate) => {
+      try {
+        execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'env', 'HOME=/tmp', candidate, '--version'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(node, 'a node binary the user nobody may run (setpriv from util-linux is needed too)').toBeDefined();
+    const output = execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'env', 'HOME=/tmp', 'DOCKER_HOST=', node!, '--import', 'tsx', probe], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(output.trim().split('\n').at(-1)!)).toEqual({
+      reason: 'docker permission denied',
+      message: expect.stringMatching(/permission denied on the docker socket unix:\/\/\/var\/run\/docker\.sock \(EACCES\).*usermod -aG docker/),
+    });
   });
 
   it('a requirement that cannot be installed fails the task with the reason from inside the container', async () => {
