@@ -11,3 +11,4 @@ export { findOrphanContainers, removeOrphanContainers, type OrphanContainer } fr
 export { DockerError } from './errors.js';
 export { LABELS, type ContainerRole } from './run-spec.js';
 export { buildTaskImage, type BuildImageOptions, type BuiltImage } from './build-image.js';
+export { serviceWorkerId, countServiceContainers, stopServiceContainers } from './services.js';
