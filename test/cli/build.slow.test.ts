@@ -151,5 +151,13 @@ describe('tray-agent build', () => {
     expect(badPython.stderr).toMatch(/--python-version "three": expected X.Y/);
     const badEntry = await runCliCaptured('--config-file', configFile, 'build', '--id', id, '--docker', '--entry-point', 'bogus');
     expect(badEntry.code).toBe(2);
+    process.env['CLEARML_AGENT_FORCE_UV'] = '1';
+    try {
+      const uv = await runCliCaptured('--config-file', configFile, 'build', '--id', id, '--target', join(root, 'uv-target'));
+      expect(uv.code).toBe(2);
+      expect(uv.stderr).toMatch(/build --target supports agent.package_manager.type pip; this agent uses uv/);
+    } finally {
+      delete process.env['CLEARML_AGENT_FORCE_UV'];
+    }
   });
 });

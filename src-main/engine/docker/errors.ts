@@ -71,7 +71,7 @@ export function describeDockerFailure(error: unknown, what: string, endpoint: st
   if (/network .* not found/i.test(message)) {
     return new DockerError(
       'docker network not found',
-      `${what}: ${message}. This docker daemon may have no default bridge network (dockerd --bridge=none); give --network none or --network host in agent.default_docker.arguments or the task's container arguments`,
+      `${what}: ${message}. The --network switch names a network this docker daemon does not have; name one it has (docker network ls), or use --network none or --network host (agent.default_docker.arguments or the task's container arguments)`,
       { cause: error },
     );
   }

@@ -13,6 +13,7 @@ import { describeStopReason } from '../task-run/stop-reason.js';
 import { createDockerClient, checkDockerDaemon } from './docker-client.js';
 import { DockerError, asTaskSetupError } from './errors.js';
 import { prepareDockerRun, type PreparedDockerRun } from './prepare-run.js';
+import { shellQuote } from './bootstrap-script.js';
 import { startContainerProcess, type ContainerProcess } from './container-process.js';
 import type { ContainerRole } from './run-spec.js';
 import type { DockerSettings } from './settings.js';
@@ -89,11 +90,10 @@ function dockerEnvironmentPhase(options: DockerPhaseOptions, state: DockerRunSta
       });
       const { selection } = state.prepared;
       if (selection.writeBack && options.reportStatus && options.writeBackContainer) {
-        await options.writeBackContainer(ctx.taskId, {
-          image: selection.image,
-          arguments: selection.arguments.join(' '),
-          setup_shell_script: selection.setupShellScript,
-        });
+        // The record of what ran is informative: a server that refuses the edit does not stop the task.
+        await options
+          .writeBackContainer(ctx.taskId, { image: selection.image, arguments: selection.arguments.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : shellQuote(word))).join(' '), setup_shell_script: selection.setupShellScript })
+          .catch((error: unknown) => ctx.log('WARNING', `Could not record the image on the task: ${error instanceof Error ? error.message : String(error)}`));
       }
     },
   };

@@ -4,7 +4,7 @@
  * requirements, the task's clearml.conf. Returns the container spec to create.
  */
 import { chmod, cp, mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, posix, relative } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { TaskRunContext } from '../task-run/context.js';
@@ -73,6 +73,15 @@ function taskEnvironmentSection(ctx: TaskRunContext): Record<string, string> {
   const env: Record<string, string> = {};
   for (const item of Object.values(ctx.task?.hyperparams?.['Environment'] ?? {})) if (item?.name) env[item.name] = item.value ?? '';
   return env;
+}
+
+function copyable(path: string): boolean {
+  try {
+    const stat = statSync(path);
+    return stat.isFile() || stat.isDirectory();
+  } catch {
+    return false; // a dangling link
+  }
 }
 
 function scriptFile(lines: readonly string[]): string {
@@ -171,7 +180,8 @@ export async function prepareDockerRun(ctx: TaskRunContext, options: PrepareRunO
   let sshCopyDir: string | null = null;
   if (docker.sshDir && !docker.sshAuthSock && options.role !== 'build') {
     sshCopyDir = join(ctx.taskDir, 'docker', 'ssh');
-    await cp(docker.sshDir, sshCopyDir, { recursive: true, dereference: true });
+    // Regular files and folders only: ControlMaster sockets and the like cannot be copied.
+    await cp(docker.sshDir, sshCopyDir, { recursive: true, dereference: true, filter: (source) => copyable(source) });
   }
   for (const dir of [docker.caches.pip, docker.caches.apt, docker.caches.venvs, docker.caches.sdk]) if (dir) await mkdir(dir, { recursive: true });
 

@@ -9,6 +9,7 @@ import { startTestServer, type TestServer } from '../../helpers/embedded-server.
 import { TEST_IMAGE, labelledContainers, removeLabelledContainers, requireDockerTestBed } from '../../helpers/docker-test-bed.js';
 import { createApiClient, type ApiClient } from '../../../src-main/engine/api/index.js';
 import { loadAgentConfig } from '../../../src-main/engine/config/index.js';
+import { startContainerProcess } from '../../../src-main/engine/docker/container-process.js';
 import { countServiceContainers, dockerPhases, dockerSettingsFromConfig, findOrphanContainers, removeOrphanContainers, serviceWorkerId, stopServiceContainers, type DockerSettings } from '../../../src-main/engine/docker/index.js';
 import { createTaskRunApi } from '../../../src-main/engine/task-run/api-adapter.js';
 import { runTaskWithExecutor } from '../../helpers/docker-run-task.js';
@@ -118,12 +119,49 @@ describe('services in containers', () => {
     }
     const deadline = Date.now() + 120_000;
     while (!ids.every((id) => logs[id]!.includes('service flag')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    for (const id of ids) expect(logs[id]).toContain(`service flag 1 worker ${daemonWorker}:service:${id}`);
+    for (const id of ids) {
+      expect(logs[id]).toContain(`service flag 1 worker ${daemonWorker}:service:${id}`);
+      // venvs_cache.path is empty here: every container builds its own venv.
+      expect(logs[id]).toContain('creating virtual environment /tray-agent/venv');
+    }
     expect(await countServiceContainers(docker, daemonWorker, 'test')).toBe(2);
     expect(await countServiceContainers(docker, 'other-daemon:0', 'test')).toBe(0);
     expect((await stopServiceContainers(docker, daemonWorker, { graceMs: 1000, endpoint: 'test' })).sort()).toEqual([...ids].sort());
     await Promise.all(runs);
     expect(await countServiceContainers(docker, daemonWorker, 'test')).toBe(0);
     for (const id of ids) expect(await labelledContainers(docker, { taskId: id })).toEqual([]);
+  });
+});
+
+
+describe('container output', () => {
+  it('stdout and stderr are demultiplexed from the stream framing: every byte on its own stream, in order', async () => {
+    // Large writes cross docker's frame boundaries; the markers interleave the two streams.
+    const script = [
+      'import sys, time',
+      'for i in range(5):',
+      '    sys.stdout.write("out %d %s\\n" % (i, "o" * 40000)); sys.stdout.flush(); time.sleep(0.05)',
+      '    sys.stderr.write("err %d %s\\n" % (i, "e" * 30000)); sys.stderr.flush(); time.sleep(0.05)',
+      'sys.exit(7)',
+    ].join('\n');
+    const container = await startContainerProcess(
+      docker,
+      { Image: TEST_IMAGE, Cmd: ['python3', '-c', script], Labels: { 'tray-agent.worker-id': workerId }, HostConfig: { NetworkMode: 'none', Init: true } },
+      'test',
+    );
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    container.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    container.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    const ended = Promise.all([new Promise((r) => container.stdout.on('end', r)), new Promise((r) => container.stderr.on('end', r))]);
+    const exit = await container.exited;
+    await ended;
+    await container.remove();
+    expect(exit.exitCode).toBe(7);
+    const expectedOut = [0, 1, 2, 3, 4].map((i) => `out ${i} ${'o'.repeat(40000)}\n`).join('');
+    const expectedErr = [0, 1, 2, 3, 4].map((i) => `err ${i} ${'e'.repeat(30000)}\n`).join('');
+    expect(Buffer.concat(out).toString('utf8') === expectedOut).toBe(true);
+    expect(Buffer.concat(err).toString('utf8') === expectedErr).toBe(true);
+    expect(await labelledContainers(docker, { workerId })).toEqual([]);
   });
 });
