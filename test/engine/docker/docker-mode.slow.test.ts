@@ -324,6 +324,17 @@ describe('docker mode (real dockerd)', () => {
     expect(await labelledContainers(docker, { taskId })).toEqual([]);
   });
 
+  it('agent.docker_force_pull pulls first; when the pull fails the local image is used, with a warning', async () => {
+    const mode = await dockerSettings('docker_force_pull: true\n  default_docker.arguments: "--network none"');
+    const taskId = await createTask({ script: { entry_point: 'x.py', binary: 'python3', diff: 'print("ran after the pull")\n', requirements: { pip: '' } } });
+    const result = await run(taskId, mode);
+    const log = await logText(taskId);
+    expect(result.finalStatus.call, log).toBe('completed');
+    expect(log).toContain(`Pulling docker image ${TEST_IMAGE} (agent.docker_force_pull)`);
+    expect(log).toMatch(new RegExp(`WARNING: pulling ${TEST_IMAGE.replace(/[.:]/g, '\\$&')} failed \\(.*\\); using the local image`));
+    expect(log).toContain('ran after the pull');
+  });
+
   it('fails with what to do when the image is missing', async () => {
     const mode = await dockerSettings('default_docker.image: "tray-agent-no-such-image:none"');
     const taskId = await createTask({ script: { entry_point: 'x.py', binary: 'python3', diff: 'print(1)\n', requirements: { pip: '' } } });
