@@ -18,12 +18,12 @@ export async function requireDockerTestBed(docker: Dockerode = testDockerClient(
   try {
     await docker.ping();
   } catch (error) {
-    throw new Error(`the docker suites need a running dockerd (${(error as Error).message}); run \`npm run test:all\` as root, or source scripts/lib/ensure-tools.sh and run ensure_test_prerequisites`);
+    throw new Error(`the docker suites need a running dockerd (${(error as Error).message}); run \`npm run test:all\` as root, or source scripts/lib/ensure-tools.sh and run ensure_test_prerequisites`, { cause: error });
   }
   try {
     await docker.getImage(TEST_IMAGE).inspect();
-  } catch {
-    throw new Error(`the docker suites need the test image ${TEST_IMAGE}; run \`npm run test:all\` as root (scripts/lib/ensure-docker.sh builds it)`);
+  } catch (error) {
+    throw new Error(`the docker suites need the test image ${TEST_IMAGE}; run \`npm run test:all\` as root (scripts/lib/ensure-docker.sh builds it)`, { cause: error });
   }
   return docker;
 }
