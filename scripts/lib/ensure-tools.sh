@@ -23,4 +23,5 @@ ensure_test_prerequisites() {
   git config --global user.name >/dev/null 2>&1 || export GIT_AUTHOR_NAME="Tray Agent tests" GIT_COMMITTER_NAME="Tray Agent tests"
   echo "test-all: git $(git --version | cut -d' ' -f3), $(python3 --version), node $(node --version)"
   source "$(dirname "${BASH_SOURCE[0]}")/ensure-slurm.sh" && ensure_glue_prerequisites
+  source "$(dirname "${BASH_SOURCE[0]}")/ensure-docker.sh" && ensure_docker
 }

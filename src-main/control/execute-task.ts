@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { loadAgentConfig, applyEnvironmentSection, type ConfigOverrideLayer } from '../engine/config/index.js';
-import { createApiClient } from '../engine/api/index.js';
+import { createApiClient, type ApiClient } from '../engine/api/index.js';
 import { apiClientOptionsFromConfig } from '../engine/api/from-config.js';
 import { resolveGpuSelection, gpuEnvFor, queryGpus } from '../engine/gpu/index.js';
 import { runTask } from '../engine/task-run/run-task.js';
@@ -39,7 +39,7 @@ export interface ExecuteOptions {
   /** Warnings about the configuration. */
   readonly warn: (text: string) => void;
   /** Docker mode and the glue pick their executor here. */
-  readonly executorFor?: (config: AgentConfig) => TaskExecutor | undefined;
+  readonly executorFor?: (config: AgentConfig, client: ApiClient, baseEnv: Record<string, string | undefined>) => TaskExecutor | undefined;
 }
 
 function truthy(value: string | undefined): boolean {
@@ -111,7 +111,7 @@ export async function executeTask(options: ExecuteOptions): Promise<number> {
       settings,
       monitoring: !options.disableMonitoring,
       requireQueue: options.requireQueue ?? false,
-      executor: options.executorFor?.(config),
+      executor: options.executorFor?.(config, client, baseEnv),
       externalStop: { signal: abort.signal, reason: () => ({ kind: 'shutdown' }) },
       echo,
     });

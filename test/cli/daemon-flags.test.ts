@@ -20,7 +20,7 @@ describe('daemon flag validation', () => {
     [['--dynamic-gpus', '--gpus', 'all', '--queue', 'a=1'], /--dynamic-gpus/],
     [['--dynamic-gpus', '--services-mode', '--gpus', '0-1', '--queue', 'a=1'], /cannot be combined/],
     [['--drain'], /--drain goes with --stop/],
-    [['--docker'], /Docker mode/],
+    [['--docker', "img 'unclosed"], /--docker .*a quote is not closed/],
   ])('daemon %j → usage error naming it', async (args, message) => {
     const queue = args.includes('--queue') ? [] : ['--queue', 'default'];
     const result = await runCliCaptured('--config-file', bed.configFile, 'daemon', ...queue, ...args);

@@ -11,6 +11,7 @@ import { resolveDaemonSettings } from '../../engine/daemon/daemon-settings.js';
 import { createDaemonApi } from '../../engine/daemon/api-adapter.js';
 import { drainSignal, listLocalWorkers, pickDaemonsToStop, stopLocalDaemons } from '../../engine/daemon/local-control.js';
 import { startDetachedProcess } from '../../engine/process/index.js';
+import { parseDockerFlag } from '../../engine/docker/index.js';
 import { AgentHost, handleStopSignals } from '../../control/index.js';
 import { commandAction, UsageError, usageErrorsExitWith2 } from '../command-errors.js';
 import { parseDashboardPort, startHostDashboard } from '../dashboard-option.js';
@@ -74,7 +75,19 @@ function toDaemonFlags(flags: DaemonCliFlags, configFile: string | undefined): D
     childReportTags: flags.childReportTags,
     standalone: flags.standaloneMode,
     optimizeLevel: flags.O,
+    docker: dockerFlagOf(flags.docker),
   };
+}
+
+/** `--docker [IMAGE [ARGS…]]` → the image and its switches (a bad value is a usage error naming it). */
+function dockerFlagOf(value: string[] | boolean | undefined): DaemonFlags['docker'] {
+  let parsed;
+  try {
+    parsed = parseDockerFlag(value);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  return parsed.enabled ? { image: parsed.image, args: parsed.arguments } : undefined;
 }
 
 /** Bad flag values become usage errors (exit 2) naming the flag. */
@@ -98,7 +111,7 @@ export function registerDaemonCommand(program: Command): void {
     .option('--polling-interval <seconds>', 'pause between pulls when the server has no long-poll (default 5, minimum 0.1)')
     .option('--foreground', 'also print every task\'s output to this terminal')
     .option('-d, --detached', 'run in the background; pid file and log file under ~/.tray-agent/')
-    .addOption(new Option('--docker [image...]', 'Docker mode (not available in this version)'))
+    .addOption(new Option('--docker [image...]', 'Docker mode: each task in a container (default image agent.default_docker.image; optional docker run switches after the image)'))
     .option('--services-mode [max]', 'run each task in the background as its own worker W:service:T (at most MAX at once)')
     .option('--create-queue', 'create queues that do not exist')
     .option('--child-report-tags <tags...>', 'tags for worker status reports')
@@ -122,9 +135,8 @@ export function registerDaemonCommand(program: Command): void {
     .action(
       commandAction('daemon', async (flags: DaemonCliFlags, cmd: Command) => {
         const configFile = cmd.optsWithGlobals().configFile as string | undefined;
-        if (flags.docker !== undefined) throw new UsageError('--docker: Docker mode is not available in this version of Tray Agent; run without --docker (venv mode)');
         if (flags.drain && flags.stop === undefined) throw new UsageError(`--drain goes with --stop (or send ${drainSignal} to the daemon)`);
-        if (flags.forceCurrentVersion) process.stderr.write('tray-agent daemon: --force-current-version only matters in Docker mode; ignored\n');
+        if (flags.forceCurrentVersion) process.stderr.write('tray-agent daemon: --force-current-version is ignored: no agent is installed inside containers (docs/docker.md)\n');
         if (flags.useOwnerToken) process.stderr.write('tray-agent daemon: --use-owner-token needs an enterprise ClearML server (impersonation); ignored: tasks run with this agent\'s credentials\n');
         if (flags.gitUser || flags.gitPass) process.stderr.write('tray-agent daemon: --git-user/--git-pass are ignored (as in clearml-agent); set agent.git_user/git_pass or CLEARML_AGENT_GIT_USER/PASS\n');
         const daemonFlags = toDaemonFlags(flags, configFile);

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { GpuSpecError } from '../../engine/gpu/index.js';
+import { GpuSpecError, queryGpus } from '../../engine/gpu/index.js';
 import { executeTask } from '../../control/index.js';
+import { dockerExecutor, dockerSettingsFromConfig, parseDockerFlag } from '../../engine/docker/index.js';
 import { commandAction, UsageError, usageErrorsExitWith2 } from '../command-errors.js';
 import { terminalRedactor } from '../terminal-output.js';
 
@@ -21,6 +22,7 @@ interface ExecuteFlags {
   timeout?: string;
   gitUser?: string;
   gitPass?: string;
+  docker?: string[] | boolean;
 }
 
 /**
@@ -48,6 +50,7 @@ export function registerExecuteCommand(program: Command): void {
     .option('--timeout <seconds>', 'stop the task (marked failed) after this many seconds')
     .addOption(new Option('-O', 'python optimisation flag, repeatable (-O, -OO)').argParser((_v, previous: number | undefined) => (previous ?? 0) + 1))
     // Accepted as clearml-agent's execute accepts them (a daemon passes its own flags on).
+    .addOption(new Option('--docker [image...]', 'run the task in a container (default image agent.default_docker.image; docker run switches after the image)'))
     .addOption(new Option('--git-user <user>').hideHelp())
     .addOption(new Option('--git-pass <pass>').hideHelp())
     .action(commandAction('execute', async (flags: ExecuteFlags, cmd: Command) => {
@@ -61,6 +64,18 @@ async function runExecute(flags: ExecuteFlags, configFile: string | undefined): 
   if (flags.disableMonitoring && flags.fullMonitoring) throw new UsageError('--disable-monitoring and --full-monitoring exclude each other; pick one');
   const timeoutSec = flags.timeout === undefined ? 0 : Number(flags.timeout);
   if (!Number.isFinite(timeoutSec) || timeoutSec < 0) throw new UsageError(`--timeout "${flags.timeout}": expected a number of seconds ≥ 0`);
+  let docker;
+  try {
+    docker = parseDockerFlag(flags.docker);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  let cpuOnly = flags.cpuOnly;
+  if (docker.enabled && !flags.gpus && !cpuOnly && (await queryGpus({ timeoutMs: 5_000 }).catch(() => undefined)) === null) {
+    // Docker mode asks for every GPU unless told otherwise; without NVIDIA's driver that fails.
+    process.stderr.write('tray-agent execute: no nvidia-smi on this machine: the container gets no GPUs (as with --cpu-only)\n');
+    cpuOnly = true;
+  }
   const redact = await terminalRedactor(configFile);
   try {
     return await executeTask({
@@ -74,10 +89,14 @@ async function runExecute(flags: ExecuteFlags, configFile: string | undefined): 
       requireQueue: flags.requireQueue,
       standalone: flags.standaloneMode,
       gpus: flags.gpus ?? null,
-      cpuOnly: flags.cpuOnly,
+      cpuOnly,
       optimizeLevel: flags.O,
       timeoutSec,
       // Task output is redacted by the pipeline; our own lines (clone notes) pass the same redactor.
+      executorFor: docker.enabled
+        ? (config, client, baseEnv) =>
+            dockerExecutor({ docker: dockerSettingsFromConfig(config, { baseEnv, commandLine: docker.image ? { image: docker.image, arguments: docker.arguments } : null }), client })
+        : undefined,
       out: (text) => process.stdout.write(redact(text)),
       warn: (text) => process.stderr.write(`tray-agent execute: ${redact(text)}\n`),
     });

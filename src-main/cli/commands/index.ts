@@ -10,6 +10,7 @@ import { registerUpCommand } from './up.js';
 import { registerGlueCommand } from './glue.js';
 import { registerInitCommand } from './init.js';
 import { registerServiceCommand } from './service.js';
+import { registerBuildCommand } from './build.js';
 
 /** Every command module adds itself to the program through one registration function. */
 export type CommandRegistration = (program: Command) => void;
@@ -26,4 +27,5 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerGlueCommand,
   registerInitCommand,
   registerServiceCommand,
+  registerBuildCommand,
 ];

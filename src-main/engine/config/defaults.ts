@@ -115,6 +115,8 @@ export function builtInDefaults(): ConfigTree {
       docker_apt_cache: '~/.clearml/apt-cache',
       docker_poetry_cache: '~/.clearml/poetry-cache',
       docker_container_name_format: null,
+      docker_container_name_format_fields: {},
+      extra_docker_labels: null,
       hide_docker_command_env_vars: { enabled: true, extra_keys: [], parse_embedded_urls: true },
       // Paths inside the container (never expanded on the host).
       docker_internal_mounts: {

@@ -100,6 +100,8 @@ export const FIXED_ENV_MAPPINGS: readonly FixedMapping[] = [
   { names: withTrainsAlias('CLEARML_DOCKER_IMAGE'), path: ['agent', 'default_docker', 'image'], kind: STRING },
   { names: withTrainsAlias('CLEARML_AGENT_EXTRA_DOCKER_ARGS'), path: ['agent', 'extra_docker_arguments'], kind: WORDS },
   { names: withTrainsAlias('CLEARML_AGENT_DOCKER_ARGS_FILTERS'), path: ['agent', 'docker_args_filters'], kind: WORDS },
+  { names: withTrainsAlias('CLEARML_AGENT_EXTRA_DOCKER_LABELS'), path: ['agent', 'extra_docker_labels'], kind: WORDS },
+  { names: withTrainsAlias('CLEARML_AGENT_DOCKER_ARGS_HIDE_ENV'), path: ['agent', 'hide_docker_command_env_vars', 'extra_keys'], kind: WORDS },
 ];
 
 const TRUE_WORDS = /^(1|true|yes|y|on)$/i;

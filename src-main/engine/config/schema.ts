@@ -175,6 +175,10 @@ function agentSchema(context: ExpandContext) {
       // Container-side paths: not expanded on the host.
       dockerInternalMounts: stringRecord(''),
       dockerContainerNameFormat: optStr(),
+      // name → dotted task field, usable as {name} in docker_container_name_format.
+      dockerContainerNameFormatFields: stringRecord(''),
+      // Ours: labels on every container (CLEARML_AGENT_EXTRA_DOCKER_LABELS), `key=value` words.
+      extraDockerLabels: optStrList('shell'),
       hideDockerCommandEnvVars: section({
         enabled: bool(true),
         extraKeys: strList([]),

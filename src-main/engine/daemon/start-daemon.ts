@@ -27,6 +27,7 @@ import { startWorkerReporter } from './worker-reporter.js';
 import { createBusyGpuGate } from './busy-gpu-gate.js';
 import { daemonFlagsLayer, preferencesLayer, resolveDaemonSettings, DaemonSetupError, type DaemonFlags, type DaemonPreferences, type DaemonSettings } from './daemon-settings.js';
 import type { QueueRef, RuntimeForce } from './daemon-api.js';
+import { dockerExecutor, dockerSettingsFromConfig, containerReaper, createDockerClient, dockerConnectionFromEnv, removeOrphanContainers } from '../docker/index.js';
 
 export { DaemonSetupError, defaultPollingIntervalSec, minPollingIntervalSec, type DaemonFlags } from './daemon-settings.js';
 
@@ -73,8 +74,8 @@ export interface StartDaemonOptions {
   /** The hosting process's control socket and what else it hosts (recorded for `--stop`). */
   readonly controlSocket?: string | null;
   readonly sharedWith?: readonly string[];
-  /** Picks the executor for the settings (default: venv). Docker and glue plug in here. */
-  readonly executorFor?: (settings: DaemonSettings, config: AgentConfig) => TaskExecutor | undefined;
+  /** Picks the executor for a task (default: docker with --docker, else venv). The glue plugs in here. */
+  readonly executorFor?: (settings: DaemonSettings, config: AgentConfig, run: ExecutorContext) => TaskExecutor | undefined;
   /** Reapers for registry handles other than process groups (containers, scheduler jobs). */
   readonly reapers?: Partial<Record<RunHandle['kind'], HandleReaper>>;
 }
@@ -84,6 +85,29 @@ async function warnWithoutNvidiaSmi(settings: DaemonSettings, env: Record<string
   if (!settings.selection || settings.selection.kind === 'none') return;
   const gpus = await queryGpus({ env: env as NodeJS.ProcessEnv, timeoutMs: 5_000 }).catch(() => undefined);
   if (gpus === null) log('warn', 'GPUs were requested (--gpus / agent.daemon.gpus) but this machine has no nvidia-smi: tasks get CUDA_VISIBLE_DEVICES as asked, yet no NVIDIA GPU is visible to them');
+}
+
+/** What an executor of one task run may need from the daemon. */
+export interface ExecutorContext {
+  readonly client: ApiClient;
+  readonly workerId: string;
+  readonly daemonWorkerId: string;
+  readonly env: Record<string, string | undefined>;
+  /** Records what runs the task (a container, a scheduler job) for the crash reaper. */
+  readonly onHandle: (handle: RunHandle) => void;
+}
+
+/** `--docker`: each task in a container (engine/docker); services mode runs services there too. */
+function defaultExecutor(settings: DaemonSettings, config: AgentConfig, run: ExecutorContext): TaskExecutor | undefined {
+  if (!settings.docker) return undefined;
+  const services = settings.servicesMax !== false;
+  return dockerExecutor({
+    docker: dockerSettingsFromConfig(config, { baseEnv: run.env, commandLine: settings.docker.image ? { image: settings.docker.image, arguments: settings.docker.args } : null }),
+    client: run.client,
+    role: services ? 'service' : 'task',
+    parentWorkerId: services ? run.daemonWorkerId : undefined,
+    onContainer: ({ containerId }) => run.onHandle({ kind: 'container', containerId }),
+  });
 }
 
 function registryFileName(workerId: string): string {
@@ -164,7 +188,13 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
     const workerLock = lock;
     cleanups.push('local worker lock', () => workerLock.release());
     const workerId = lock.workerId;
-    const gpuEnv = settings.selection ? { ...gpuEnvFor(settings.selection) } : {};
+    let gpuEnv: Record<string, string | undefined> = settings.selection ? { ...gpuEnvFor(settings.selection) } : {};
+    if (settings.docker && !settings.selection && (await queryGpus({ env: env as NodeJS.ProcessEnv, timeoutMs: 5_000 }).catch(() => undefined)) === null) {
+      // Docker mode asks for every GPU unless told otherwise (clearml-agent's `--gpus all`); a
+      // machine without NVIDIA's driver would fail every container on that, so it runs CPU-only.
+      log('info', 'Docker mode on a machine without nvidia-smi: containers get no GPUs (as with --cpu-only)');
+      gpuEnv = { ...gpuEnvFor({ kind: 'none' }) };
+    }
 
     // Leftovers of crashed daemons: our predecessor with this worker id, and any other daemon of
     // this user on this machine that died without cleaning up (its tasks would stay in_progress).
@@ -172,9 +202,11 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
     const registry = new RunningRegistry(join(registryDir, registryFileName(workerId)));
     const taskRunApi = createTaskRunApi(client);
     const leftovers = [...(await registry.readLeftovers()), ...(await claimCrashedRegistries(registryDir, registry.path))];
+    const graceMs = Math.round(config.agent.abortGraceSec * 1000);
+    const docker = settings.docker ? createDockerClient(dockerConnectionFromEnv(env)) : null;
     const reaped = await reapOrphans(leftovers, {
-      graceMs: Math.round(config.agent.abortGraceSec * 1000),
-      reapers: options.reapers,
+      graceMs,
+      reapers: { ...(docker ? { container: containerReaper(docker) } : {}), ...options.reapers },
       markFailed: async (taskId, reason) => {
         log('warn', `Task ${taskId} was left running by a crashed daemon: ${reason}`);
         await api.markFailed(taskId, reason, `Changed by Tray Agent ${workerId}`).catch((error: unknown) => log('warn', `Could not mark ${taskId} failed: ${String(error)}`));
@@ -182,6 +214,20 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
     });
     await registry.clear();
     cleanups.push('running registry', () => registry.remove());
+    if (docker) {
+      // Containers of this worker the registry never heard of (killed between create and record).
+      const reapedIds = new Set(reaped.map((r) => r.taskId));
+      const orphans = await removeOrphanContainers(docker, workerId, { graceMs, endpoint: dockerConnectionFromEnv(env).endpoint }).catch((error: unknown) => {
+        log('warn', `Could not look for orphan containers: ${error instanceof Error ? error.message : String(error)}`);
+        return [];
+      });
+      for (const orphan of orphans) {
+        log('warn', `Removed orphan container ${orphan.containerId.slice(0, 12)}${orphan.taskId ? ` of task ${orphan.taskId}` : ''}`);
+        if (orphan.taskId && !reapedIds.has(orphan.taskId)) {
+          await api.markFailed(orphan.taskId, 'agent crashed while running it; its container was removed on restart', `Changed by Tray Agent ${workerId}`).catch(() => undefined);
+        }
+      }
+    }
     for (const task of reaped) {
       // Lines the crashed daemon spooled but never shipped still reach the task's log.
       void resumeSpool({ spoolDir: config.agent.spoolDir, taskId: task.taskId, workerId, sink: { addBatch: (events) => taskRunApi.addLogEvents(events) }, timeoutMs: 30_000 }).catch(() => undefined);
@@ -295,7 +341,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
           workerId: slot.workerId,
           api: taskRunApi,
           settings: taskRunSettingsFromConfig(config, { gpuEnv: slot.gpuEnv, baseEnv: env, standalone: settings.standalone, optimizeLevel: settings.optimizeLevel || undefined }),
-          executor: options.executorFor?.(settings, config),
+          executor: (options.executorFor ?? defaultExecutor)(settings, config, { client, workerId: slot.workerId, daemonWorkerId: workerId, env, onHandle }),
           monitoring: true,
           pulled: true,
           externalStop: stop,
