@@ -49,7 +49,7 @@ it('a restarted agent ships the rest of a killed agent’s spool from the cursor
   const linesBefore = before.flatMap((e) => e.msg.split('\n').slice(0, -1));
   expect(linesBefore.length).toBeGreaterThan(0);
   expect(linesBefore.length).toBeLessThan(LINES);
-  expect(listSpooledTasks(spoolDir)).toEqual([TASK]);
+  expect(await listSpooledTasks(spoolDir)).toEqual([TASK]);
 
   const sink = createRecordingSink();
   const result = await resumeSpool({ spoolDir, taskId: TASK, workerId: 'restarted-agent', sink });
