@@ -232,7 +232,8 @@ export class DaemonLoop {
         slot.release();
         this.#running.delete(taskId);
         await options.registry.delete(taskId);
-        await options.api.statusReport({ workerId: slot.workerId, queueIds: options.queues.map((q) => q.id) }).catch(() => undefined);
+        // Not awaited: with the server down it would hold the slot (and a stop) for the client's retries.
+        void options.api.statusReport({ workerId: slot.workerId, queueIds: options.queues.map((q) => q.id) }).catch(() => undefined);
         this.#taskFinished?.();
       });
     this.#running.set(taskId, { taskId, queueId: queue.id, slot, stop, done, pgid: null });

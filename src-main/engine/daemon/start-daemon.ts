@@ -7,7 +7,7 @@ import { queryGpus, resolveGpuSelection, gpuEnvFor, parseDynamicQueueSpec, dynam
 import { parseScheduleSpec, decideActive, nextScheduleEdge, createScheduleWatcher, type Schedule, type ScheduleWatcher } from '../schedule/index.js';
 import { formWorkerId, acquireLocalWorkerLock, type LocalWorkerLock } from '../worker-identity/index.js';
 import { createMachineStatsSampler } from '../metrics/index.js';
-import { resumeSpool } from '../logs/index.js';
+import { openTaskOutbox } from '../logs/index.js';
 import { runTask } from '../task-run/run-task.js';
 import type { TaskRunEvent } from '../task-run/context.js';
 import { createTaskRunApi } from '../task-run/api-adapter.js';
@@ -146,7 +146,21 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
   const client: ApiClient = createApiClient(
     apiClientOptionsFromConfig(config, { logger: (level, msg) => level !== 'debug' && log(level === 'warn' ? 'warn' : level, `[api] ${msg}`) }),
   );
-  await client.login();
+  // The machine's task outbox: runs that ended while the server was down (any worker id), spools
+  // of crashed agents. Drained in the background from now on, so a daemon started while the
+  // server is down ships them the moment it answers; its own client does not retry by itself.
+  const outbox = openTaskOutbox({
+    spoolDir: config.agent.spoolDir,
+    serverUrl: client.apiServer,
+    server: createTaskRunApi(createApiClient(apiClientOptionsFromConfig(config, { maxRetries: 0 }))),
+    workerId: config.agent.workerId || host,
+    log: (line) => log('info', line),
+  });
+  outbox.drain();
+  await client.login().catch(async (error: unknown) => {
+    await outbox.close();
+    throw error;
+  });
   const api = createDaemonApi(client);
   const queues: QueueRef[] = validated.dynamicSpecs
     ? await api.resolveQueues(validated.dynamicSpecs.map((s) => s.queue), { create: flags.createQueue ?? false })
@@ -172,7 +186,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
   // Leftovers of a predecessor with this worker id that died without cleaning up.
   const registry = new RunningRegistry(join(config.agent.stateDir, 'daemons', registryFileName(workerId)));
   const taskRunApi = createTaskRunApi(client);
-  const reaped = await reapOrphans(await registry.readLeftovers(), {
+  await reapOrphans(await registry.readLeftovers(), {
     graceMs: Math.round(config.agent.abortGraceSec * 1000),
     markFailed: async (taskId, reason) => {
       log('warn', `Task ${taskId} was left running by a crashed daemon: ${reason}`);
@@ -180,10 +194,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
     },
   });
   await registry.clear();
-  for (const task of reaped) {
-    // Lines the crashed daemon spooled but never shipped still reach the task's log.
-    void resumeSpool({ spoolDir: config.agent.spoolDir, taskId: task.taskId, workerId, sink: { addBatch: (events) => taskRunApi.addLogEvents(events) }, timeoutMs: 30_000 }).catch(() => undefined);
-  }
+  // Lines the crashed daemon spooled but never shipped reach the task's log through the outbox.
 
   const slots: SlotPolicy = validated.dynamicSpecs
     ? dynamicGpuSlotPolicy({ hostname: host, workerName: config.agent.workerName || env['CLEARML_WORKER_NAME'] || null, gpus: dynamicGpuIndices(validated.selection), queueSpecs: validated.dynamicSpecs })
@@ -266,6 +277,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
         settings: taskRunSettingsFromConfig(config, { gpuEnv: slot.gpuEnv, baseEnv: env, standalone: flags.standalone, optimizeLevel: flags.optimizeLevel }),
         monitoring: true,
         pulled: true,
+        outbox,
         externalStop: stop,
         echo: options.echoTaskOutput,
         onEvent: (event) => {
@@ -289,9 +301,11 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
     reporter.stop();
     sampler.stop();
     for (const w of watchers) w.stop();
-    await api.unregister(workerId).catch(() => undefined);
+    // Bounded: with the server down, a stop must not wait for the client's retries (hours).
+    await Promise.race([api.unregister(workerId).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 3_000).unref())]);
     await registry.remove();
     await lock.release();
+    await outbox.close();
     log('info', `Worker ${workerId} stopped`);
   });
 

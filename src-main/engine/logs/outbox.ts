@@ -107,6 +107,11 @@ interface Work {
   cancelSleep: (() => void) | null;
 }
 
+/** Server URLs compare without case in the host part and without trailing slashes (http://h:8008/ = http://H:8008). */
+function normalizeServerUrl(url: string): string {
+  return url.trim().replace(/\/+$/, '').toLowerCase();
+}
+
 function entryNote(taskId: string, pending: number, status: PendingFinalStatus | null): string {
   const what = status ? `${pending} log lines and the final status (${status.call}, "${status.statusReason}")` : `${pending} log lines`;
   return `The server did not take the rest of task ${taskId}'s log in time: ${what} are kept in the task outbox and sent, in order, by this or the next agent on this machine as soon as the server answers`;
@@ -121,7 +126,8 @@ export function openTaskOutbox(opts: TaskOutboxOptions): TaskOutbox {
   if (typeof opts.serverUrl !== 'string' || opts.serverUrl.length === 0) {
     throw new LogShipperError('task outbox: serverUrl must name the API server (api.api_server) the entries belong to');
   }
-  const { spoolDir, serverUrl, server } = opts;
+  const { spoolDir, server } = opts;
+  const serverUrl = normalizeServerUrl(opts.serverUrl);
   const log = opts.log ?? (() => {});
   const now = opts.now ?? Date.now;
   const maxBatchBytes = opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
@@ -221,7 +227,7 @@ export function openTaskOutbox(opts: TaskOutboxOptions): TaskOutbox {
     let session: SpoolSession | null = null;
     try {
       const record = await readOutboxEntry(paths.entry, log);
-      if (record && record.server !== serverUrl) {
+      if (record && normalizeServerUrl(record.server) !== serverUrl) {
         foreign.add(taskId);
         return false;
       }
@@ -286,7 +292,7 @@ export function openTaskOutbox(opts: TaskOutboxOptions): TaskOutbox {
       earlier.superseded = true;
       stopWork(earlier);
     }
-    const live = new LiveShipper({ ...shipperOpts, spoolDir, sink, maxBatchBytes, retryDelayMs, log }, async (options) => {
+    const live = new LiveShipper({ now, ...shipperOpts, spoolDir, sink, maxBatchBytes, retryDelayMs, log }, async (options) => {
       await earlier?.promise;
       await ensureSpoolDir(spoolDir);
       const session = await SpoolSession.open(spoolDir, taskId, { kind: 'wait', signal: closing.signal }, options);
