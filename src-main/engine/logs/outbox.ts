@@ -213,17 +213,9 @@ export function openTaskOutbox(opts: TaskOutboxOptions): TaskOutbox {
     work.cancelSleep?.();
   }
 
-  /** Takes an entry nobody holds and finishes it; returns whether the outbox should look again at once. */
-  async function drainEntry(taskId: string, work: Work): Promise<boolean> {
+  /** Finishes an entry whose lock this outbox took; returns whether the outbox should look again at once. */
+  async function drainEntry(taskId: string, lock: FileLock, work: Work): Promise<boolean> {
     const paths = spoolPaths(spoolDir, taskId);
-    let lock: FileLock | null;
-    try {
-      lock = await tryLockSpool(paths);
-    } catch (err) {
-      log(`task outbox: cannot lock the entry of task ${taskId}: ${describeError(err)}`);
-      return false;
-    }
-    if (!lock) return false; // a live agent ships it
     let session: SpoolSession | null = null;
     try {
       const record = await readOutboxEntry(paths.entry, log);
@@ -262,8 +254,22 @@ export function openTaskOutbox(opts: TaskOutboxOptions): TaskOutbox {
     for (const taskId of ids) {
       if (closed || works.size >= maxConcurrent) break;
       if (works.has(taskId) || lives.has(taskId) || foreign.has(taskId)) continue;
+      // The lock first: an entry another agent ships must not take one of our slots.
+      let lock: FileLock | null;
+      try {
+        lock = await tryLockSpool(spoolPaths(spoolDir, taskId));
+      } catch (err) {
+        log(`task outbox: cannot lock the entry of task ${taskId}: ${describeError(err)}`);
+        continue;
+      }
+      if (!lock) continue; // a live agent ships it
+      if (closed || works.has(taskId) || lives.has(taskId)) {
+        await lock.release();
+        continue;
+      }
+      const taken = lock;
       startWork(taskId, async (work) => {
-        if (await drainEntry(taskId, work)) requestScan();
+        if (await drainEntry(taskId, taken, work)) requestScan();
       });
     }
   }
