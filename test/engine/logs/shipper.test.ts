@@ -244,6 +244,37 @@ describe('createLogShipper', () => {
     expect([...firstSink.lines(), ...secondSink.lines()]).toEqual(['first', 'second']);
   });
 
+  it('keeps at most 32 MiB in memory while the spool is locked, and says in the task log how much was lost beyond it', async () => {
+    const spoolDir = tempDir();
+    const first = shipper(createRecordingSink(), { spoolDir });
+    await first.flush();
+    const sink = createRecordingSink();
+    const second = shipper(sink, { spoolDir });
+    const line = `${'x'.repeat(1023)}\n`; // 1 KiB
+    for (let i = 0; i < 34 * 1024; i++) second.writeStdout(line);
+    expect(second.stats().bufferedBytes).toBeLessThanOrEqual(32 * 1024 * 1024 + 64 * 1024);
+    await first.close();
+    await second.close({ timeoutMs: 30_000 });
+    const lines = sink.lines();
+    const kept = lines.filter((l) => l.startsWith('x')).length;
+    expect(kept).toBeGreaterThanOrEqual(32 * 1024 - 64);
+    expect(kept).toBeLessThan(34 * 1024);
+    expect(lines.at(-1)).toMatch(new RegExp(`^tray-agent: ${34 * 1024 - kept} lines \\(\\d+ bytes\\) of output were lost here: they arrived while the log spool was still locked$`));
+  });
+
+  it('reports a spool folder it cannot use in the agent log and in stats, and never throws at the task', async () => {
+    const dir = tempDir();
+    fs.mkdirSync(join(dir, '..'), { recursive: true });
+    fs.writeFileSync(dir, 'a file where the spool folder should be');
+    const logs: string[] = [];
+    const s = shipper(createRecordingSink(), { spoolDir: join(dir, 'spool'), log: (l) => logs.push(l) });
+    s.writeStdout('lost\n');
+    await s.flush();
+    expect(logs.join('\n')).toMatch(/cannot use .* as the log spool folder .*agent\.spool_dir/);
+    expect(s.stats().lastError).toMatch(/cannot use .* as the log spool folder/);
+    expect(await s.close()).toEqual({ shipped: 0, pending: 0 });
+  });
+
   it('refuses to resume a spool a live shipper holds, naming the holder', async () => {
     const spoolDir = tempDir();
     const s = shipper(createRecordingSink(), { spoolDir });
