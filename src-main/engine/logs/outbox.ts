@@ -148,6 +148,7 @@ export function openTaskOutbox(opts: TaskOutboxOptions): TaskOutbox {
   function sleep(work: Work, ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
+      timer.unref();
       work.cancelSleep = done;
       function done(): void {
         clearTimeout(timer);
@@ -180,7 +181,8 @@ export function openTaskOutbox(opts: TaskOutboxOptions): TaskOutbox {
     let statusError: string | null = null;
     try {
       if (session) {
-        const outcome = await session.shipAll();
+        // Retry pauses do not keep the process alive: whoever waits for the entry holds a timer of its own.
+        const outcome = await session.shipAll({ keepAlive: false });
         if (outcome !== 'shipped' || work.stopped) return statusError;
       }
       if (status && !work.superseded) {

@@ -176,9 +176,13 @@ export class SpoolSession {
     }
   }
 
-  /** Resolves when everything in the spool (and anything appended meanwhile) is shipped, or the pump stopped. */
-  async shipAll(): Promise<WaitOutcome> {
-    this.pump.keepAlive = true;
+  /**
+   * Resolves when everything in the spool (and anything appended meanwhile) is shipped, or the
+   * pump stopped. `keepAlive: false` lets the process exit during retry pauses (the outbox: an
+   * entry left over is the next agent's).
+   */
+  async shipAll(opts: { keepAlive?: boolean } = {}): Promise<WaitOutcome> {
+    this.pump.keepAlive = opts.keepAlive ?? true;
     await this.flushToDisk();
     return this.pump.waitFor(() => this.files.writer.end, false);
   }
