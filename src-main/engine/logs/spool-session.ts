@@ -134,7 +134,7 @@ export class SpoolSession {
   append(level: LogLevel, timestamp: number, text: string): void {
     if (this.closed) return;
     this.files.writer.append(level, timestamp, text);
-    if (this.files.writer.bufferedBytes >= DISK_FLUSH_BYTES) void this.flushAndShipFullBatches();
+    if (this.files.writer.unwrittenBytes >= DISK_FLUSH_BYTES) void this.flushAndShipFullBatches();
     else this.flushScheduled ??= setImmediate(() => void this.flushAndShipFullBatches());
   }
 

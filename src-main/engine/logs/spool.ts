@@ -264,6 +264,7 @@ export class SpoolWriter {
   private writingBytes = 0;
   private open: OpenBlock | null = null;
   private tail: Promise<unknown> = Promise.resolve();
+  private waitingFlush: Promise<SpoolFlushResult> | null = null;
   /** Lines written to the file so far (this writer's share; the shipper adds earlier ones). */
   writtenLines = 0;
 
@@ -325,9 +326,21 @@ export class SpoolWriter {
    */
   flush(): Promise<SpoolFlushResult> {
     this.closeOpenBlock();
-    const run = this.tail.then(() => this.writeQueued());
+    // A flush still waiting for the write in flight will take everything queued by then: one
+    // write in flight and one waiting at most, each as large as it can be.
+    if (this.waitingFlush) return this.waitingFlush;
+    const run = this.tail.then(() => {
+      this.waitingFlush = null;
+      return this.writeQueued();
+    });
+    this.waitingFlush = run;
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** Bytes appended but not handed to a write yet. */
+  get unwrittenBytes(): number {
+    return this.queuedBytes + (this.open?.bytes ?? 0);
   }
 
   private async writeQueued(): Promise<SpoolFlushResult> {

@@ -79,8 +79,8 @@ async function machine(name: string, lines: number): Promise<Machine> {
   return { name, dir, configFile, queue, taskId, progress, done };
 }
 
-function startDaemon(m: Machine, workerId: string): Daemon {
-  const daemon = spawnCli(['--config-file', m.configFile, 'daemon', '--queue', m.queue, '--polling-interval', '0.2'], { env: { CLEARML_WORKER_ID: workerId, HOME: m.dir } });
+function startDaemon(m: Machine, workerId: string, extra: string[] = []): Daemon {
+  const daemon = spawnCli(['--config-file', m.configFile, 'daemon', '--queue', m.queue, '--polling-interval', '0.2', ...extra], { env: { CLEARML_WORKER_ID: workerId, HOME: m.dir } });
   daemons.push(daemon);
   return daemon;
 }
@@ -120,7 +120,7 @@ describe('no lost log lines through a 90 s server outage (real server process, r
     const m2 = await machine('m2', SHORT_LINES);
     const m3 = await machine('m3', 100_000);
     const a1 = startDaemon(m1, 'm1-a');
-    const b1 = startDaemon(m2, 'm2-b1');
+    const b1 = startDaemon(m2, 'm2-b1', ['--foreground']); // prints the task's end, so the stop comes after it
     const c1 = startDaemon(m3, 'm3-c1');
     // The server goes down while all three tasks print (and well before the short ones end).
     await until(() => [m1, m2, m3].every((m) => readLines(m.progress).length >= 20), 90_000, 'the three tasks to print');
@@ -132,7 +132,7 @@ describe('no lost log lines through a 90 s server outage (real server process, r
     const killedAt = Date.now();
 
     // M2: the task ends while the server is down; its daemon is stopped and another one starts.
-    await until(() => fs.existsSync(m2.done), 30_000, 'the M2 task to end');
+    await until(() => /Process completed successfully/.test(b1.output()), 60_000, 'the M2 task to end');
     expect(await stopDaemon(b1, 'm2-b1')).toBeLessThan(15_000);
     expect(outboxRecord(m2).final).toMatchObject({ call: 'completed', statusReason: 'worker execution done' });
     b1.kill('SIGKILL'); // the stopped daemon's own API retries are the CLI's to cut short (see docs/logs.md)

@@ -210,13 +210,13 @@ describe('createLogShipper', () => {
 
   it('holds only a few MB in memory while 200,000 lines go through a slow sink', async () => {
     const sink = createRecordingSink();
-    const slowSink = { addBatch: async (events: Parameters<RecordingSink['addBatch']>[0]) => { await sleep(2); await sink.addBatch(events); } };
+    const slowSink = { addBatch: async (events: Parameters<RecordingSink['addBatch']>[0]) => { await sleep(30); await sink.addBatch(events); } };
     const s = shipper(createRecordingSink(), { sink: slowSink });
     const chunk = numbered(0, 1000).map((l) => `${l} ${'.'.repeat(40)}`).join('\n') + '\n';
     let peakSpoolLag = 0;
     for (let i = 0; i < 200; i++) {
       s.writeStdout(chunk);
-      if (i % 10 === 0) await sleep(0);
+      await sleep(0); // one pipe-sized read per event-loop turn, as from a child
       const st = s.stats();
       peakSpoolLag = Math.max(peakSpoolLag, st.spoolBytes - st.shippedBytes);
     }
