@@ -13,7 +13,7 @@ import { startEmbeddedServer } from '../src-main/server/index.js';
 import { createApiClient } from '../src-main/engine/api/index.js';
 import { createTaskRunApi } from '../src-main/engine/task-run/api-adapter.js';
 import { runTask } from '../src-main/engine/task-run/run-task.js';
-import { processGroupAlive } from '../src-main/engine/task-run/process-group.js';
+import { processGroupAlive } from '../src-main/engine/process/index.js';
 import type { TaskRunSettings } from '../src-main/engine/task-run/settings.js';
 
 const RUNS = Number(process.env.EXECUTE_BENCH_RUNS ?? 30);
@@ -115,7 +115,7 @@ for (let i = 0; i < abortRuns; i++) {
   await new Promise((r) => setTimeout(r, Math.random() * 1000));
   const t = performance.now();
   await client.tasks.stop({ task: taskId });
-  while (processGroupAlive(pid)) await new Promise((r) => setTimeout(r, 2));
+  while (await processGroupAlive(pid)) await new Promise((r) => setTimeout(r, 2));
   aborts.push(performance.now() - t);
   await done;
 }

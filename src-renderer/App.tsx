@@ -11,7 +11,7 @@ export function App() {
       <p data-testid="agent-state">
         {snapshot.state}: {snapshot.stateReason}
       </p>
-      <p>Server: {snapshot.serverUrl}</p>
+      <p>Server: {snapshot.connection.serverUrl ?? "not configured"}</p>
     </main>
   );
 }

@@ -20,4 +20,5 @@ ensure_test_prerequisites() {
   git config --global user.email >/dev/null 2>&1 || export GIT_AUTHOR_EMAIL=tests@tray-agent.invalid GIT_COMMITTER_EMAIL=tests@tray-agent.invalid
   git config --global user.name >/dev/null 2>&1 || export GIT_AUTHOR_NAME="Tray Agent tests" GIT_COMMITTER_NAME="Tray Agent tests"
   echo "test-all: git $(git --version | cut -d' ' -f3), $(python3 --version), node $(node --version)"
+  source "$(dirname "${BASH_SOURCE[0]}")/ensure-slurm.sh" && ensure_glue_prerequisites
 }

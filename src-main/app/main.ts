@@ -23,13 +23,8 @@ async function runTray(): Promise<void> {
     return;
   }
   await app.whenReady();
-  const snapshot: AgentSnapshot = {
-    state: 'idle',
-    stateReason: 'waiting for tasks',
-    serverUrl: 'http://127.0.0.1:8008',
-    workerId: null,
-    runningTaskIds: [],
-  };
+  // Placeholder until the tray issue wires the agent host (src-main/control).
+  const snapshot = { state: 'idle' as AgentSnapshot['state'] };
   const maxScale = Math.max(...screen.getAllDisplays().map((d) => d.scaleFactor));
   const tray = new Tray(trayIconPath(assetsDir(), snapshot.state, process.platform, maxScale));
   let window: BrowserWindow | null = null;

@@ -9,6 +9,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   // Commands report their exit code through process.exitCode; start each run from a clean slate.
   process.exitCode = undefined;
+  // No command at all: the command list, exit 0 (as clearml-agent).
+  if (argv.filter((a) => !a.startsWith('-')).length === 0 && !argv.some((a) => a === '-V' || a === '--version' || a === '-h' || a === '--help')) {
+    process.stdout.write(program.helpInformation());
+    return 0;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -83,3 +83,87 @@ describe('daemon lifecycle through the CLI', () => {
   });
 });
 
+
+/** Runs an in-process command with these environment variables set (and restores them). */
+async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+describe('daemon --stop finds exactly the daemon it means', () => {
+  const exitOf = (child: ReturnType<typeof spawnCli>) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const workerNamed = async (id: string) => (await bed.client.workers.getAll({ lastSeenSec: 0 })).some((w) => w.id === id);
+
+  it('two daemons started with the same flags: --stop stops neither, lists both, exits 2; --stop ID stops that one', async () => {
+    await bed.client.queues.create({ name: 'twin-q' });
+    const env = { HOME: bed.root, CLEARML_WORKER_NAME: 'twinhost' };
+    const args = ['--config-file', bed.configFile, 'daemon', '--queue', 'twin-q', '--polling-interval', '0.2'];
+    const first = spawnCli(args, { env });
+    await until(() => workerNamed('twinhost:0'), 30_000, `the first daemon (${first.output()})`);
+    const second = spawnCli(args, { env });
+    await until(() => workerNamed('twinhost:1'), 30_000, `the second daemon (${second.output()})`);
+    const firstExit = exitOf(first);
+    const secondExit = exitOf(second);
+
+    const ambiguous = await withEnv(env, () => runCliCaptured('--config-file', bed.configFile, 'daemon', '--queue', 'twin-q', '--stop'));
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toMatch(/2 local daemons match these flags; none was stopped/);
+    expect(ambiguous.stderr).toMatch(/twinhost:0 \(pid \d+/);
+    expect(ambiguous.stderr).toMatch(/twinhost:1 \(pid \d+/);
+    expect(ambiguous.stderr).toMatch(/tray-agent daemon --stop WORKER_ID/);
+    expect(await workerNamed('twinhost:0')).toBe(true);
+    expect(await workerNamed('twinhost:1')).toBe(true);
+
+    const one = await withEnv(env, () => runCliCaptured('--config-file', bed.configFile, 'daemon', '--queue', 'twin-q', '--stop', 'twinhost:1'));
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/twinhost:1 .* stopped/);
+    expect(await secondExit).toBe(0);
+    expect(await workerNamed('twinhost:0')).toBe(true);
+    // Now only one matches: the plain --stop means it.
+    const rest = await withEnv(env, () => runCliCaptured('--config-file', bed.configFile, 'daemon', '--queue', 'twin-q', '--stop'));
+    expect(rest.code).toBe(0);
+    expect(await firstExit).toBe(0);
+  });
+
+  it('a --dynamic-gpus daemon is found by --stop and --status (host:dgpu0-1, not host:gpu0-1)', async () => {
+    await bed.client.queues.create({ name: 'dyn-stop' });
+    const env = { HOME: bed.root, CLEARML_WORKER_NAME: 'dynhost' };
+    const flags = ['--dynamic-gpus', '--gpus', '0-1', '--queue', 'dyn-stop=1'];
+    const daemon = spawnCli(['--config-file', bed.configFile, 'daemon', ...flags, '--polling-interval', '0.2'], { env });
+    const exited = exitOf(daemon);
+    await until(() => workerNamed('dynhost:dgpu0-1'), 30_000, `the dynamic daemon (${daemon.output()})`);
+    const status = await withEnv(env, () => runCliCaptured('--config-file', bed.configFile, 'daemon', ...flags, '--status'));
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^Worker dynhost:dgpu0-1 /m);
+    const stop = await withEnv(env, () => runCliCaptured('--config-file', bed.configFile, 'daemon', ...flags, '--stop'));
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(/dynhost:dgpu0-1 .* stopped/);
+    expect(await exited).toBe(0);
+  });
+
+  it('stopping the daemon inside `up` leaves its embedded server running; Ctrl+C still ends `up`', async () => {
+    const home = join(bed.root, 'up-home');
+    const env = { HOME: home, CLEARML_CONFIG_FILE: '', CLEARML_WORKER_NAME: 'uphost' };
+    const up = spawnCli(['up', '--no-sample', '--port', '0'], { env });
+    const upExit = exitOf(up);
+    await until(async () => /Daemon uphost:\d+ listens/.test(up.output()), 60_000, `up to start (${up.output()})`);
+    const url = /embedded ClearML-compatible server at (http:\/\/\S+)/.exec(up.output())![1]!;
+    const workerId = /Daemon (uphost:\d+) listens/.exec(up.output())![1]!;
+    const stop = await withEnv(env, () => runCliCaptured('daemon', '--stop', workerId));
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(new RegExp(`${workerId} .* stopped`));
+    const info = await fetch(`${url}/server.info`);
+    expect(info.ok).toBe(true);
+    expect(up.exitCode).toBeNull();
+    up.kill('SIGINT');
+    expect(await upExit).toBe(0);
+  });
+});

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCliCaptured, type CliResult } from '../helpers/run-cli-captured.js';
-import { newLogCursor, readNewLogEvents } from '../../src-main/cli/commands/task.js';
+import { newLogCursor, readNewLogEvents } from '../../src-main/engine/api/task-log-follower.js';
 import { createApiClient, cliArgsForTask, cliArgsSystemTag, type ApiClient, type Task } from '../../src-main/engine/api/index.js';
 import { startTestServer } from '../helpers/embedded-server.js';
 

@@ -1,18 +1,20 @@
 import { hostname } from 'node:os';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { Command, Option } from 'commander';
-import { loadAgentConfig } from '../../engine/config/index.js';
 import { createApiClient } from '../../engine/api/index.js';
 import { apiClientOptionsFromConfig } from '../../engine/api/from-config.js';
 import { GpuSpecError, DynamicGpuSpecError } from '../../engine/gpu/index.js';
 import { ScheduleSpecError, decideActive } from '../../engine/schedule/index.js';
-import { formWorkerId, workerName } from '../../engine/worker-identity/index.js';
-import { startDaemon, validateDaemonFlags, DaemonSetupError, type DaemonFlags } from '../../engine/daemon/start-daemon.js';
+import { DaemonSetupError, daemonIdentity, loadDaemonConfig, type DaemonFlags } from '../../engine/daemon/start-daemon.js';
+import { resolveDaemonSettings } from '../../engine/daemon/daemon-settings.js';
 import { createDaemonApi } from '../../engine/daemon/api-adapter.js';
-import { drainSignal, listLocalWorkers, pickDaemonsToStop, signalLocalDaemons, stopSignal } from '../../engine/daemon/local-control.js';
+import { drainSignal, listLocalWorkers, pickDaemonsToStop, stopLocalDaemons } from '../../engine/daemon/local-control.js';
+import { startDetachedProcess } from '../../engine/process/index.js';
+import { AgentHost, handleStopSignals } from '../../control/index.js';
 import { commandAction, UsageError, usageErrorsExitWith2 } from '../command-errors.js';
+import { productVersion } from '../../../src-shared/product.js';
+import { terminalRedactor } from '../terminal-output.js';
 
 interface DaemonCliFlags {
   queue?: string[];
@@ -123,7 +125,7 @@ export function registerDaemonCommand(program: Command): void {
         const daemonFlags = toDaemonFlags(flags, configFile);
         if (flags.stop !== undefined) return stopLocalDaemon(daemonFlags, Array.isArray(flags.stop) ? flags.stop : [], flags.drain ?? false);
         if (flags.status) return printStatus(daemonFlags);
-        if (flags.detached) return startDetached(configFile);
+        if (flags.detached) return startDetached(daemonFlags);
         return runDaemon(daemonFlags, flags);
       }),
     );
@@ -132,98 +134,106 @@ export function registerDaemonCommand(program: Command): void {
 
 async function runDaemon(flags: DaemonFlags, cli: DaemonCliFlags): Promise<void> {
   const debug = (cli.logLevel ?? '').toUpperCase() === 'DEBUG';
+  const redact = await terminalRedactor(flags.configFile);
   const log = (level: string, text: string): void => {
     if (level === 'debug' && !debug) return;
-    process.stdout.write(timestamped(level, text));
+    process.stdout.write(redact(timestamped(level, text)));
   };
-  let handle;
+  const host = new AgentHost({ version: productVersion, configFile: flags.configFile, log: (level, text) => log(level, text) });
   try {
-    handle = await startDaemon({ flags, log, echoTaskOutput: cli.foreground ? (text) => process.stdout.write(text) : undefined });
+    await host.startDaemon(flags, { echoTaskOutput: cli.foreground ? (text) => process.stdout.write(text) : undefined });
   } catch (error) {
+    await host.shutdown();
     asUsageError(error);
   }
-  let interrupts = 0;
-  const onStop = (): void => {
-    interrupts++;
-    if (interrupts > 1) {
-      log('warn', 'Second interrupt: exiting without waiting (running tasks are reaped on next start)');
-      process.exit(130);
-    }
-    handle.stop();
-  };
-  const onDrain = (): void => handle.drain();
-  process.on(stopSignal, onStop);
-  process.on('SIGINT', onStop);
-  process.on(drainSignal, onDrain);
+  const signals = handleStopSignals({ stop: () => void host.shutdown(), drain: () => void host.shutdown({ drain: true }) }, { onImmediateExit: () => log('warn', 'Second interrupt: exiting without waiting (running tasks are reaped on next start)') });
   try {
-    await handle.done;
+    await host.allDaemonsDone();
+    await host.shutdown();
   } finally {
-    process.off(stopSignal, onStop);
-    process.off('SIGINT', onStop);
-    process.off(drainSignal, onDrain);
+    signals.dispose();
   }
 }
 
 /** Re-runs this command line without --detached as a background process with its own log file. */
-async function startDetached(configFile: string | undefined): Promise<void> {
-  const stateDir = (await loadAgentConfig({ configFile })).config.agent.stateDir;
+async function startDetached(flags: DaemonFlags): Promise<void> {
+  const stateDir = (await loadDaemonConfig({ flags })).config.agent.stateDir;
   const logDir = join(stateDir, 'logs');
-  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  await mkdir(logDir, { recursive: true, mode: 0o700 });
   const logFile = join(logDir, `daemon-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
-  const fd = openSync(logFile, 'a', 0o600);
+  const handle = await open(logFile, 'a', 0o600);
   const args = process.argv.slice(1).filter((a) => a !== '--detached' && a !== '-d');
-  const child = spawn(process.execPath, [...process.execArgv, ...args], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
-  child.unref();
-  process.stdout.write(`Tray Agent daemon running in the background (pid ${child.pid})\n  log file: ${logFile}\n  pid files: ${join(stateDir, 'workers')}\n  stop it with the same flags plus --stop (add --drain to let running tasks finish)\n`);
+  try {
+    const pid = startDetachedProcess({ command: process.execPath, args: [...process.execArgv, ...args], env: process.env, outputFd: handle.fd });
+    process.stdout.write(`Tray Agent daemon running in the background (pid ${pid})\n  log file: ${logFile}\n  pid files: ${join(stateDir, 'workers')}\n  stop it with the same flags plus --stop (add --drain to let running tasks finish)\n`);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The identity and queues these flags mean, for --stop and --status. */
+async function identityOf(flags: DaemonFlags) {
+  const { config } = await loadDaemonConfig({ flags });
+  let settings;
+  try {
+    settings = resolveDaemonSettings(config, process.env, flags);
+  } catch (error) {
+    asUsageError(error);
+  }
+  return { config, settings, identity: daemonIdentity(config, settings, process.env, hostname()) };
 }
 
 async function stopLocalDaemon(flags: DaemonFlags, explicitIds: string[], drain: boolean): Promise<void> {
-  const { config } = await loadAgentConfig({ configFile: flags.configFile });
-  const env = process.env;
-  let expectedId: string | null = null;
-  try {
-    const validated = validateDaemonFlags(flags, config, env);
-    expectedId = formWorkerId({ hostname: hostname(), workerId: config.agent.workerId, workerName: config.agent.workerName, gpus: validated.selection, cpuOnly: flags.cpuOnly ?? false, slot: 0, env });
-  } catch (error) {
-    asUsageError(error);
-  }
+  const { config, settings, identity } = await identityOf(flags);
   const live = await listLocalWorkers(config.agent.stateDir);
-  const targets = pickDaemonsToStop(live, { explicitIds, expectedId, namePrefix: workerName({ hostname: hostname(), workerName: config.agent.workerName, env }) });
-  if (targets.length === 0) {
-    process.stderr.write(`tray-agent daemon --stop: no running local daemon matches ${explicitIds.length ? explicitIds.join(', ') : (expectedId ?? 'these flags')} (running: ${live.map((e) => e.workerId).join(', ') || 'none'})\n`);
+  const selection = pickDaemonsToStop(live, { explicitIds, matchKey: identity.matchKey, queues: settings.queues });
+  if (selection.kind === 'none') {
+    const wanted = explicitIds.length ? explicitIds.join(', ') : `${identity.matchKey}${settings.queues.length ? ` on ${settings.queues.join(', ')}` : ''}`;
+    process.stderr.write(`tray-agent daemon --stop: no running local daemon matches ${wanted} (running: ${live.map((e) => e.workerId).join(', ') || 'none'})\n`);
     process.exitCode = 1;
     return;
   }
+  if (selection.kind === 'ambiguous') {
+    const lines = selection.candidates.map((e) => `  ${e.workerId} (pid ${e.pid}, queues ${e.queues.join(' ') || 'default'}${e.sharedWith.length ? `, in the process that also runs ${e.sharedWith.join(', ')}` : ''})`);
+    throw new UsageError(`--stop: ${selection.candidates.length} local daemons match these flags; none was stopped:\n${lines.join('\n')}\nname the one to stop: tray-agent daemon --stop WORKER_ID`);
+  }
   const waitMs = (config.agent.abortGraceSec + 20) * 1000;
-  for (const outcome of await signalLocalDaemons(targets, { drain, waitMs })) {
-    const verb = outcome.result === 'draining' ? 'is draining (finishes running tasks, then exits)' : outcome.result === 'killed' ? 'did not exit in time and was killed' : 'stopped';
+  let failed = false;
+  for (const outcome of await stopLocalDaemons(selection.targets, { drain, waitMs, stateDir: config.agent.stateDir })) {
+    const verb =
+      outcome.result === 'draining'
+        ? 'is draining (finishes running tasks, then exits)'
+        : outcome.result === 'killed'
+          ? 'did not exit in time and was killed'
+          : outcome.result === 'still-running'
+            ? `is still running: ${outcome.detail ?? ''}`
+            : 'stopped';
+    if (outcome.result === 'still-running') failed = true;
     process.stdout.write(`Daemon ${outcome.workerId} (pid ${outcome.pid}) ${verb}\n`);
   }
+  if (failed) process.exitCode = 1;
 }
 
 async function printStatus(flags: DaemonFlags): Promise<void> {
-  const { config } = await loadAgentConfig({ configFile: flags.configFile });
-  let validated;
-  try {
-    validated = validateDaemonFlags(flags, config, process.env);
-  } catch (error) {
-    asUsageError(error);
-  }
+  const { config, settings, identity } = await identityOf(flags);
   const client = createApiClient(apiClientOptionsFromConfig(config, { maxRetries: 2 }));
   await client.login();
   const api = createDaemonApi(client);
-  const queues = flags.queues.length > 0 ? await api.resolveQueues(validated.dynamicSpecs ? validated.dynamicSpecs.map((s) => s.queue) : flags.queues, { create: false }) : [await api.defaultQueue()];
-  const workerId = formWorkerId({ hostname: hostname(), workerId: config.agent.workerId, workerName: config.agent.workerName, gpus: validated.selection, cpuOnly: flags.cpuOnly ?? false, slot: 0, env: process.env });
+  const queueNames = settings.dynamicSpecs ? settings.dynamicSpecs.map((s) => s.queue) : settings.queues;
+  const queues = queueNames.length > 0 ? await api.resolveQueues(queueNames, { create: false }) : [await api.defaultQueue()];
+  const local = await listLocalWorkers(config.agent.stateDir);
+  // The id of the running daemon these flags mean, when there is one; else the id it would get.
+  const running = local.find((e) => e.matchKey === identity.matchKey);
+  const workerId = running?.workerId ?? identity.idForSlot(0);
   const tags = await api.queueTags(queues.map((q) => q.id));
   const force = await api.runtimeForce(workerId);
   const now = new Date();
   process.stdout.write(`Worker ${workerId} at ${now.toString()}\n`);
-  process.stdout.write(`  uptime: ${validated.uptime ? JSON.stringify(flags.uptime ?? config.agent.uptime) : 'not set'}; downtime: ${validated.downtime ? JSON.stringify(flags.downtime ?? config.agent.downtime) : 'not set'}\n`);
+  process.stdout.write(`  uptime: ${settings.uptimeText ? JSON.stringify(settings.uptimeText) : 'not set'}; downtime: ${settings.downtimeText ? JSON.stringify(settings.downtimeText) : 'not set'}\n`);
   process.stdout.write(`  runtime property force: ${force === 'unsupported' ? 'not supported by this server' : force ? `${force.value}${force.expiresAt ? ` until ${new Date(force.expiresAt).toISOString()}` : ''}` : 'not set'}\n`);
   for (const queue of queues) {
-    const decision = decideActive({ queueTags: tags.get(queue.id) ?? [], runtimeForce: force === 'unsupported' ? null : force, uptime: validated.uptime, downtime: validated.downtime, now });
+    const decision = decideActive({ queueTags: tags.get(queue.id) ?? [], runtimeForce: force === 'unsupported' ? null : force, uptime: settings.uptime, downtime: settings.downtime, now });
     process.stdout.write(`  queue ${queue.name}: ${decision.active ? 'ACTIVE' : 'PAUSED'} — ${decision.reason}${decision.warnings.length ? ` (${decision.warnings.join('; ')})` : ''}\n`);
   }
-  const local = await listLocalWorkers(config.agent.stateDir);
   process.stdout.write(`  local daemons: ${local.map((e) => `${e.workerId} (pid ${e.pid})`).join(', ') || 'none'}\n`);
 }

@@ -1,18 +1,8 @@
-import { hostname } from 'node:os';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadAgentConfig, applyEnvironmentSection } from '../../engine/config/index.js';
-import { createApiClient } from '../../engine/api/index.js';
-import { apiClientOptionsFromConfig } from '../../engine/api/from-config.js';
-import { resolveGpuSelection, gpuEnvFor, GpuSpecError, queryGpus } from '../../engine/gpu/index.js';
-import { runTask } from '../../engine/task-run/run-task.js';
-import { createTaskRunApi } from '../../engine/task-run/api-adapter.js';
-import { taskRunSettingsFromConfig } from '../../engine/task-run/settings-from-config.js';
-import { TaskNotRunnableError } from '../../engine/task-run/phases/start.js';
-import { createMachineStatsSampler } from '../../engine/metrics/index.js';
-import { startWorkerReporter } from '../../engine/daemon/worker-reporter.js';
-import { createDaemonApi } from '../../engine/daemon/api-adapter.js';
+import { GpuSpecError } from '../../engine/gpu/index.js';
+import { executeTask } from '../../control/index.js';
 import { commandAction, UsageError, usageErrorsExitWith2 } from '../command-errors.js';
+import { terminalRedactor } from '../terminal-output.js';
 
 const logLevels = ['DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'CRITICAL'];
 
@@ -29,10 +19,8 @@ interface ExecuteFlags {
   cpuOnly?: boolean;
   O?: number;
   timeout?: string;
-}
-
-function truthy(value: string | undefined): boolean {
-  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
+  gitUser?: string;
+  gitPass?: string;
 }
 
 /**
@@ -59,106 +47,42 @@ export function registerExecuteCommand(program: Command): void {
     .option('--cpu-only', 'hide every GPU from the task')
     .option('--timeout <seconds>', 'stop the task (marked failed) after this many seconds')
     .addOption(new Option('-O', 'python optimisation flag, repeatable (-O, -OO)').argParser((_v, previous: number | undefined) => (previous ?? 0) + 1))
+    // Accepted as clearml-agent's execute accepts them (a daemon passes its own flags on).
+    .addOption(new Option('--git-user <user>').hideHelp())
+    .addOption(new Option('--git-pass <pass>').hideHelp())
     .action(commandAction('execute', async (flags: ExecuteFlags, cmd: Command) => {
-      process.exitCode = await executeTask(flags, cmd.optsWithGlobals().configFile as string | undefined);
+      process.exitCode = await runExecute(flags, cmd.optsWithGlobals().configFile as string | undefined);
     }));
   usageErrorsExitWith2(command);
 }
 
-async function executeTask(flags: ExecuteFlags, configFile: string | undefined): Promise<number> {
+async function runExecute(flags: ExecuteFlags, configFile: string | undefined): Promise<number> {
+  if (flags.gitUser || flags.gitPass) process.stderr.write('tray-agent execute: --git-user/--git-pass are ignored (as in clearml-agent); set agent.git_user/git_pass or CLEARML_AGENT_GIT_USER/PASS\n');
   if (flags.disableMonitoring && flags.fullMonitoring) throw new UsageError('--disable-monitoring and --full-monitoring exclude each other; pick one');
   const timeoutSec = flags.timeout === undefined ? 0 : Number(flags.timeout);
   if (!Number.isFinite(timeoutSec) || timeoutSec < 0) throw new UsageError(`--timeout "${flags.timeout}": expected a number of seconds ≥ 0`);
-  const { config, warnings } = await loadAgentConfig({ configFile });
-  for (const warning of warnings) process.stderr.write(`tray-agent execute: ${warning}\n`);
-
-  const baseEnv: Record<string, string | undefined> = { ...process.env };
-  applyEnvironmentSection(config, baseEnv);
-  let gpuEnv: Record<string, string | undefined> = {};
+  const redact = await terminalRedactor(configFile);
   try {
-    const selection = resolveGpuSelection({ gpusFlag: flags.gpus ?? null, cpuOnly: flags.cpuOnly ?? false, env: baseEnv });
-    if (selection) gpuEnv = { ...gpuEnvFor(selection) };
+    return await executeTask({
+      taskId: flags.id,
+      configFile,
+      clone: flags.clone,
+      logLevel: flags.logLevel,
+      logFile: flags.logFile,
+      disableMonitoring: flags.disableMonitoring,
+      fullMonitoring: flags.fullMonitoring,
+      requireQueue: flags.requireQueue,
+      standalone: flags.standaloneMode,
+      gpus: flags.gpus ?? null,
+      cpuOnly: flags.cpuOnly,
+      optimizeLevel: flags.O,
+      timeoutSec,
+      // Task output is redacted by the pipeline; our own lines (clone notes) pass the same redactor.
+      out: (text) => process.stdout.write(redact(text)),
+      warn: (text) => process.stderr.write(`tray-agent execute: ${redact(text)}\n`),
+    });
   } catch (error) {
     if (error instanceof GpuSpecError) throw new UsageError(error.message);
     throw error;
-  }
-
-  const client = createApiClient(apiClientOptionsFromConfig(config, { logger: (level, msg) => level !== 'debug' && process.stderr.write(`[api] ${msg}\n`) }));
-  await client.login();
-  const api = createTaskRunApi(client);
-  let taskId = flags.id;
-  if (flags.clone) {
-    const source = await api.getTask(taskId);
-    taskId = await api.clone(taskId, `Clone of ${source.name ?? taskId}`);
-    process.stdout.write(`Cloned task ${flags.id} → ${taskId}\n`);
-  }
-  // clearml-agent's execute: the inherited CLEARML_WORKER_ID (a daemon's), else `<name>:<pid>`.
-  const inheritedWorkerId = baseEnv['CLEARML_WORKER_ID'];
-  const workerId = inheritedWorkerId || `${config.agent.workerName || hostname()}:${process.pid}`;
-  // A worker id of our own lives only as long as this run: it is removed from the server after.
-  const ownWorker = flags.fullMonitoring || (!inheritedWorkerId && !flags.disableMonitoring);
-  const settings = taskRunSettingsFromConfig(config, {
-    gpuEnv,
-    baseEnv,
-    logLevel: flags.logLevel,
-    timeoutSec,
-    standalone: flags.standaloneMode ?? false,
-    optimizeLevel: flags.O,
-  });
-
-  let logFile: WriteStream | null = null;
-  if (flags.logFile) logFile = createWriteStream(flags.logFile, { flags: 'a', mode: 0o600 });
-  const echo = (text: string): void => {
-    process.stdout.write(text);
-    logFile?.write(text);
-  };
-
-  // --full-monitoring: a one-task worker of its own, with status reports and machine stats.
-  let stopReporting = (): void => undefined;
-  if (flags.fullMonitoring) {
-    await client.workers.register({ worker: workerId }).catch(() => undefined);
-    const sampler = createMachineStatsSampler({ sampleIntervalMs: 5_000, gpuQuery: () => queryGpus({ env: baseEnv as NodeJS.ProcessEnv }) });
-    const reporter = startWorkerReporter({
-      api: createDaemonApi(client),
-      buildReports: (machineStats) => [{ workerId, queueIds: [], taskId, machineStats }],
-      takeMachineStats: async () => sampler.takeReport() as Record<string, unknown> | null,
-    });
-    stopReporting = () => {
-      reporter.stop();
-      sampler.stop();
-    };
-  }
-  // The first Ctrl+C / SIGTERM stops the task (SIGTERM, grace, SIGKILL); a second one exits now.
-  const abort = new AbortController();
-  const onSignal = (): void => {
-    if (abort.signal.aborted) process.exit(130);
-    abort.abort();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    const result = await runTask({
-      taskId,
-      workerId,
-      api,
-      settings,
-      monitoring: !flags.disableMonitoring,
-      requireQueue: flags.requireQueue ?? false,
-      externalStop: { signal: abort.signal, reason: () => ({ kind: 'shutdown' }) },
-      echo,
-    });
-    if (flags.fullMonitoring && !truthy(baseEnv['CLEARML_AGENT_PROPAGATE_EXITCODE'])) return 0;
-    if (result.ending.kind === 'exited') return result.exitCode ?? 1;
-    if (result.ending.kind === 'stopped') return 255;
-    return 1;
-  } catch (error) {
-    if (error instanceof TaskNotRunnableError) throw new Error(error.message, { cause: error });
-    throw error;
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    stopReporting();
-    if (ownWorker) await client.workers.unregister({ worker: workerId }).catch(() => undefined);
-    await new Promise<void>((resolve) => (logFile ? logFile.end(resolve) : resolve()));
   }
 }

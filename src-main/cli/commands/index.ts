@@ -7,6 +7,7 @@ import { registerExecuteCommand } from './execute.js';
 import { registerDaemonCommand } from './daemon.js';
 import { registerServerCommand } from './server.js';
 import { registerUpCommand } from './up.js';
+import { registerGlueCommand } from './glue.js';
 
 /** Every command module adds itself to the program through one registration function. */
 export type CommandRegistration = (program: Command) => void;
@@ -20,4 +21,5 @@ export const commandRegistrations: readonly CommandRegistration[] = [
   registerDaemonCommand,
   registerServerCommand,
   registerUpCommand,
+  registerGlueCommand,
 ];

@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import {
-  ApiError,
   buildCliArgsHyperparams,
   cliArgsForTask,
   cliArgsSystemTag,
@@ -14,10 +12,17 @@ import {
   type TaskLogEvent,
 } from '../../engine/api/index.js';
 import { connectApiClient, interactiveRetryOverrides } from '../../engine/api/from-config.js';
+import { followTaskLog } from '../../engine/api/task-log-follower.js';
 import { commandAction, UsageError, usageErrorsExitWith2 } from '../command-errors.js';
+import { terminalRedactor, type TextRedactor } from '../terminal-output.js';
+import { maskUrlPasswords } from '../../engine/config/index.js';
+
+// Task records and logs may hold secrets (a `user:password@` repository URL, a log written by an
+// agent that does not redact): everything printed passes the terminal redactor.
+let redact: TextRedactor = maskUrlPasswords;
 
 function write(text: string): void {
-  process.stdout.write(text);
+  process.stdout.write(redact(text));
 }
 
 /** The global `--config-file` of the program this command belongs to. */
@@ -27,6 +32,8 @@ function configFileOf(command: Command): string | undefined {
 }
 
 export async function clientFor(command: Command): Promise<ApiClient> {
+  const secretsRedactor = await terminalRedactor(configFileOf(command));
+  redact = (text) => maskUrlPasswords(secretsRedactor(text));
   return connectApiClient({
     configFile: configFileOf(command),
     overrides: interactiveRetryOverrides,
@@ -206,72 +213,6 @@ export function formatTaskBlock(task: Task): string {
 // ---------------------------------------------------------------------------------------------
 // task logs
 
-export interface LogCursor {
-  /** After this seq (embedded server's after_seq extension; seqs start at 1). */
-  seq: number;
-  /** Timestamp paging for other servers: the newest timestamp printed, and what was printed at it. */
-  timestamp: number | null;
-  printedAtTimestamp: Set<string>;
-}
-
-const logPageSize = 500;
-const maxTimestampPageSize = 10_000;
-
-function eventTimestamp(event: TaskLogEvent): number {
-  return typeof event.timestamp === 'number' ? event.timestamp : Date.parse(String(event.timestamp ?? '')) || 0;
-}
-
-export function newLogCursor(): LogCursor {
-  return { seq: 0, timestamp: null, printedAtTimestamp: new Set() };
-}
-
-/**
- * Reads every log event after the cursor (all pages), in order. Without after_seq, pages are
- * asked from 1 ms before the newest printed timestamp, so events sharing that timestamp across
- * a page boundary are not lost; the ones already printed are recognised and skipped.
- */
-export async function readNewLogEvents(client: ApiClient, taskId: string, cursor: LogCursor, useSeq: boolean, pageSize = logPageSize): Promise<TaskLogEvent[]> {
-  const collected: TaskLogEvent[] = [];
-  let timestampPageSize = pageSize;
-  for (;;) {
-    if (useSeq) {
-      const { events } = await client.events.getTaskLog({ task: taskId, batchSize: pageSize, afterSeq: cursor.seq });
-      collected.push(...events);
-      const last = events.at(-1);
-      if (typeof last?.seq === 'number') cursor.seq = last.seq;
-      if (events.length < pageSize) return collected;
-      continue;
-    }
-    const { events } = await client.events.getTaskLog({
-      task: taskId,
-      batchSize: timestampPageSize,
-      navigateEarlier: false,
-      fromTimestamp: cursor.timestamp === null ? undefined : cursor.timestamp - 1,
-      order: 'asc',
-    });
-    const sorted = [...events].sort((a, b) => eventTimestamp(a) - eventTimestamp(b));
-    let fresh = 0;
-    for (const event of sorted) {
-      const timestamp = eventTimestamp(event);
-      const key = `${timestamp}\u0000${event.msg ?? ''}`;
-      if (cursor.timestamp !== null && (timestamp < cursor.timestamp || (timestamp === cursor.timestamp && cursor.printedAtTimestamp.has(key)))) continue;
-      if (timestamp !== cursor.timestamp) {
-        cursor.timestamp = timestamp;
-        cursor.printedAtTimestamp = new Set();
-      }
-      cursor.printedAtTimestamp.add(key);
-      collected.push(event);
-      fresh += 1;
-    }
-    if (events.length < timestampPageSize) return collected;
-    // A full page with nothing new: more events share one timestamp than fit in a page.
-    if (fresh === 0) {
-      if (timestampPageSize >= maxTimestampPageSize) return collected;
-      timestampPageSize = Math.min(timestampPageSize * 2, maxTimestampPageSize);
-    }
-  }
-}
-
 function printLogEvents(events: readonly TaskLogEvent[]): void {
   for (const event of events) {
     const msg = event.msg ?? '';
@@ -280,21 +221,8 @@ function printLogEvents(events: readonly TaskLogEvent[]): void {
 }
 
 async function showTaskLogs(client: ApiClient, taskId: string, follow: boolean, intervalMs: number): Promise<void> {
-  await client.tasks.getById(taskId); // a clear "not found" before reading logs
-  const useSeq = client.capabilities().trayAgentExtensions;
-  const cursor = newLogCursor();
-  for (;;) {
-    printLogEvents(await readNewLogEvents(client, taskId, cursor, useSeq));
-    if (!follow) return;
-    const [task] = await client.tasks.getAll({ id: [taskId], onlyFields: ['id', 'status'], searchHidden: true });
-    if (!task) throw new ApiError({ kind: 'http', httpCode: 400, resultCode: 400, resultSubcode: 101, endpoint: 'tasks.get_all', message: `task ${taskId} is gone (deleted while following its log)` });
-    if (task.status && finalTaskStatuses.has(task.status)) {
-      printLogEvents(await readNewLogEvents(client, taskId, cursor, useSeq));
-      process.stderr.write(`task ${taskId} ${task.status}\n`);
-      return;
-    }
-    await sleep(intervalMs);
-  }
+  const ending = await followTaskLog(client, taskId, { follow, intervalMs, onEvents: printLogEvents });
+  if (ending.finalStatus) process.stderr.write(`task ${taskId} ${ending.finalStatus}\n`);
 }
 
 function parseInterval(text: string): number {

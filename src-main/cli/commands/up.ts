@@ -1,14 +1,15 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadAgentConfig, type AgentConfig } from '../../engine/config/index.js';
+import { loadAgentConfig } from '../../engine/config/index.js';
 import { createApiClient, finalTaskStatuses, isApiError, type ApiClient } from '../../engine/api/index.js';
-import { startDaemon, type DaemonHandle } from '../../engine/daemon/start-daemon.js';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/defaults.js';
-import type { EmbeddedServer } from '../../server/index.js';
+import { AgentHost, handleStopSignals } from '../../control/index.js';
+import { productVersion } from '../../../src-shared/product.js';
 import { clientUrl, defaultServerDataDir, renderApiSection, writeConfIfMissing } from './server.js';
 import { ensureExampleRepository, findExampleDir } from '../sample-task.js';
 import { commandAction } from '../command-errors.js';
+import { terminalRedactor } from '../terminal-output.js';
 
 interface UpFlags {
   port?: string;
@@ -53,83 +54,63 @@ export function registerUpCommand(program: Command): void {
 }
 
 async function up(flags: UpFlags, configFileFlag: string | undefined): Promise<void> {
-  const out = (text: string) => process.stdout.write(text);
+  const redact = await terminalRedactor(configFileFlag);
+  const out = (text: string) => process.stdout.write(redact(text));
   const home = homedir();
   const port = flags.port === undefined ? DEFAULT_SERVER_PORT : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port "${flags.port}": expected a port number from 0 to 65535`);
   const confPath = configFileFlag || process.env['CLEARML_CONFIG_FILE'] || join(home, 'clearml.conf');
   const { config } = await loadAgentConfig({ configFile: configFileFlag });
 
-  let url = clientUrl(DEFAULT_SERVER_HOST, port);
-  let server: EmbeddedServer | null = null;
-  if (await serverAnswers(url)) {
-    out(`Using the server already running at ${url}\n`);
-  } else {
-    const { startEmbeddedServer } = await import('../../server/index.js');
-    server = await startEmbeddedServer({ host: DEFAULT_SERVER_HOST, port, dataDir: defaultServerDataDir(home) });
-    url = clientUrl(DEFAULT_SERVER_HOST, server.port);
-    out(`Started the embedded ClearML-compatible server at ${url} (data in ${defaultServerDataDir(home)})\n`);
-  }
+  const host = new AgentHost({
+    version: productVersion,
+    configFile: configFileFlag,
+    log: (level, text) => level !== 'debug' && out(`[daemon] ${text}\n`),
+    echoTaskOutput: (text) => process.stdout.write(text),
+  });
+  // Ctrl+C works from the first moment: it ends whatever `up` is doing and shuts the host down.
+  const interrupted = new AbortController();
+  const signals = handleStopSignals({ stop: () => interrupted.abort() });
   try {
-    await runWithServer(url, server, config, configFileFlag, confPath, flags, out);
-  } finally {
-    await server?.close();
-  }
-}
-
-async function runWithServer(
-  url: string,
-  server: EmbeddedServer | null,
-  config: AgentConfig,
-  configFileFlag: string | undefined,
-  confPath: string,
-  flags: UpFlags,
-  out: (text: string) => void,
-): Promise<void> {
-  let credentials: { accessKey: string; secretKey: string };
-  const configured = config.api.apiServer?.replace(/\/+$/, '') === url ? config.api.credentials : null;
-  if (configured && (await credentialsWork(url, configured.accessKey, configured.secretKey))) {
-    credentials = { accessKey: configured.accessKey!, secretKey: configured.secretKey! };
-  } else if (server) {
-    credentials = server.createdCredentials ?? server.createCredentials();
-    if (writeConfIfMissing(confPath, renderApiSection(url, credentials))) out(`Wrote ${confPath} (mode 0600) with credentials for this server\n`);
-    else out(`${confPath} exists but does not hold working credentials for ${url}; this session uses new ones (not saved)\n`);
-  } else {
-    throw new Error(`a server answers at ${url} but ${confPath} has no working credentials for it; add its api section (tray-agent server prints it on first start) and rerun`);
-  }
-
-  // The daemon reads clearml.conf like any daemon; these variables point it at this server.
-  const env: Record<string, string | undefined> = { ...process.env, CLEARML_API_HOST: url, CLEARML_API_ACCESS_KEY: credentials.accessKey, CLEARML_API_SECRET_KEY: credentials.secretKey };
-  let daemon: DaemonHandle | null = null;
-  try {
-    daemon = await startDaemon({
-      flags: { queues: [], configFile: configFileFlag, pollingIntervalSec: 1 },
-      env,
-      log: (level, text) => level !== 'debug' && out(`[daemon] ${text}\n`),
-      echoTaskOutput: (text) => out(text),
-    });
-    out(`Daemon ${daemon.workerId} listens to ${daemon.queues.map((q) => q.name).join(', ')}\n`);
-    // Ctrl+C works from here on, also while the sample task runs.
-    const interrupted = untilInterrupted(daemon);
-    if (flags.sample !== false) {
-      const client = createApiClient({ apiServer: url, credentials });
-      const stopWatching = new AbortController();
-      void interrupted.then(() => stopWatching.abort());
-      await runSampleTask(client, config.agent.stateDir, daemon.queues[0]!.id, out, stopWatching.signal);
-      if (stopWatching.signal.aborted) {
-        await daemon.done;
-        return;
+    let url = clientUrl(DEFAULT_SERVER_HOST, port);
+    let credentials: { accessKey: string; secretKey: string };
+    const configured = config.api.apiServer?.replace(/\/+$/, '') === url ? config.api.credentials : null;
+    if (await serverAnswers(url)) {
+      out(`Using the server already running at ${url}\n`);
+      if (!configured || !(await credentialsWork(url, configured.accessKey, configured.secretKey))) {
+        throw new Error(`a server answers at ${url} but ${confPath} has no working credentials for it; add its api section (tray-agent server prints it on first start) and rerun`);
+      }
+      credentials = { accessKey: configured.accessKey!, secretKey: configured.secretKey! };
+      host.useServer(url, credentials);
+    } else {
+      const server = await host.startEmbeddedServer({ host: DEFAULT_SERVER_HOST, port, dataDir: defaultServerDataDir(home) });
+      url = server.url;
+      out(`Started the embedded ClearML-compatible server at ${url} (data in ${server.dataDir})\n`);
+      if (configured && (await credentialsWork(url, configured.accessKey, configured.secretKey))) {
+        credentials = { accessKey: configured.accessKey!, secretKey: configured.secretKey! };
+        host.useServer(url, credentials);
+      } else {
+        credentials = server.credentials;
+        if (writeConfIfMissing(confPath, renderApiSection(url, credentials))) out(`Wrote ${confPath} (mode 0600) with credentials for this server\n`);
+        else out(`${confPath} exists but does not hold working credentials for ${url}; this session uses new ones (not saved)\n`);
       }
     }
-    out(`\nServer ${url} and daemon ${daemon.workerId} keep running (the dashboard arrives with the tray UI).\n`);
-    out('Enqueue work with `tray-agent task create ... --queue default`; Ctrl+C stops both (running tasks are stopped).\n');
-    await interrupted;
-    await daemon.done;
-  } finally {
-    if (daemon) {
-      daemon.stop();
-      await daemon.done;
+    if (interrupted.signal.aborted) return;
+    const daemon = await host.startDaemon({ queues: [], configFile: configFileFlag, pollingIntervalSec: 1 });
+    out(`Daemon ${daemon.workerId} listens to ${daemon.queues.map((q) => q.name).join(', ')}\n`);
+    if (flags.sample !== false) {
+      const client = createApiClient({ apiServer: url, credentials });
+      await runSampleTask(client, config.agent.stateDir, daemon.queues[0]!.id, out, interrupted.signal);
     }
+    if (!interrupted.signal.aborted) {
+      out(`\nServer ${url} and daemon ${daemon.workerId} keep running.\n`);
+      out('Enqueue work with `tray-agent task create ... --queue default`; Ctrl+C stops both (running tasks are stopped).\n');
+      await new Promise<void>((resolve) => interrupted.signal.addEventListener('abort', () => resolve(), { once: true }));
+    }
+  } finally {
+    // Running tasks are stopped (stopped, "agent shutdown"), then the daemon unregisters and the server closes.
+    await host.shutdown();
+    signals.dispose();
   }
 }
 
@@ -151,31 +132,4 @@ async function runSampleTask(client: ApiClient, stateDir: string, queueId: strin
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-}
-
-/**
- * Resolves at the first Ctrl+C / SIGTERM (the daemon is then stopping); SIGUSR2 drains. The
- * handlers stay until the daemon is done, so a second Ctrl+C is ours too: it exits at once
- * (whatever still runs is reaped by the next start).
- */
-function untilInterrupted(daemon: DaemonHandle): Promise<void> {
-  return new Promise((resolve) => {
-    let interrupts = 0;
-    const stop = (): void => {
-      interrupts++;
-      if (interrupts > 1) process.exit(130);
-      daemon.stop();
-      resolve();
-    };
-    const drain = (): void => daemon.drain();
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    process.on('SIGUSR2', drain);
-    void daemon.done.then(() => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      process.off('SIGUSR2', drain);
-      resolve();
-    });
-  });
 }

@@ -17,7 +17,7 @@ export { compareApiVersions, apiVersionAtLeast } from './versions.js';
 export { NameNotFoundError, looksLikeClearmlId, exactNameRegex, clearmlIdPattern } from './name-resolution.js';
 export { splitLongLogMessages, packJsonLines, splitUtf8, maxLogMessageBytes, maxBatchRequestBytes, type ClearmlEvent } from './event-batching.js';
 export { taskStatuses, finalTaskStatuses, type Task, type TaskStatus, type TaskScript, type Queue, type Worker, type HyperParam, type TaskLogEvent, type UpdateResult } from './models.js';
-export { cliArgsSystemTag, cliArgsSection, positionalArgsParam, buildCliArgsHyperparams, cliArgsForTask } from './cli-args-marking.js';
+export { cliArgsSystemTag, cliArgsSection, positionalArgsParam, buildCliArgsHyperparams, cliArgsForTask, CliArgsError } from './cli-args-marking.js';
 export type { ServerCapabilities } from './token.js';
 export type { ApiCredentials, ApiLogger, ApiLogLevel } from './session.js';
 export type { StatusChange, TasksQuery, CreateTaskRequest, CloneTaskRequest, EditTaskRequest, HyperParamInput } from './services/tasks.js';
@@ -108,3 +108,4 @@ export function createApiClient(options: ApiClientOptions) {
       session.call(endpoint, body, callOptions),
   };
 }
+export { followTaskLog, readNewLogEvents, newLogCursor, type LogCursor } from './task-log-follower.js';

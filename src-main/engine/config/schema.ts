@@ -171,8 +171,32 @@ function agentSchema(context: ExpandContext) {
       abortGraceSec: num(10, { min: 0 }),
       stateDir: path('~/.tray-agent', context),
       spoolDir: path('~/.tray-agent/spool', context),
+      daemon: daemonSchema(),
     },
   );
+}
+
+/**
+ * Ours: what `daemon` flags set, so that flags, clearml.conf and the tray's preferences are
+ * layers of one configuration (DESIGN.md "Configuration, one object"). Values are checked where
+ * they are used (engine/daemon/daemon-settings.ts), with the flag or key named.
+ */
+function daemonSchema() {
+  return section({
+    queues: strList([]),
+    orderFairness: bool(false),
+    gpus: optStr(),
+    cpuOnly: bool(false),
+    dynamicGpus: bool(false),
+    /** false = off, true = unlimited, N = at most N services at once. */
+    servicesMode: anyValue(),
+    pollingIntervalSec: anyValue(),
+    createQueue: bool(false),
+    childReportTags: strList([]),
+    standaloneMode: bool(false),
+    optimizeLevel: num(0, { integer: true, min: 0, max: 2 }),
+    docker: anyValue(),
+  });
 }
 
 /** A `files {}` entry; its path is expanded when the file is written (see files-section.ts). */

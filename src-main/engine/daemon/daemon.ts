@@ -2,15 +2,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DaemonApi, QueueRef, RuntimeForce, StatusReport } from './daemon-api.js';
 import type { SlotPolicy, TaskSlot } from './slots.js';
 import { orderQueuesForPull } from './queue-order.js';
-import type { RunningRegistry } from './running-registry.js';
+import type { RunHandle, RunningRegistry } from './running-registry.js';
 import type { TaskRunResult } from '../task-run/run-task.js';
-import { processStartTicks } from '../task-run/process-group.js';
 import type { StopReason } from '../task-run/stop-reason.js';
 
 /** Per-queue decision of the schedule gates (queue tag > runtime force > uptime/downtime). */
 export interface QueueGateDecision {
   readonly active: boolean;
   readonly reason: string;
+  /** Which rule decided (queue tag, force, uptime, ...): a pause is "the same pause" while it holds. */
+  readonly source?: string;
+}
+
+/** Longest wait for a bookkeeping call (status report, unregister) while a task ends or the daemon stops. */
+export const SERVER_CALL_DEADLINE_MS = 5_000;
+
+/** Waits for `work` at most `ms`; failures and late answers are ignored (bookkeeping only). */
+export async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 export type DaemonLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -27,8 +38,12 @@ export interface DaemonLoopOptions {
   readonly gate: (queue: QueueRef, tags: readonly string[], force: RuntimeForce | null, now: Date) => QueueGateDecision;
   /** Next time a schedule window opens or closes, so sleeps and long-polls end there. */
   readonly nextScheduleEdge: (now: Date) => Date | null;
-  /** Runs one task to its end in `slot` (the task-run pipeline). */
-  readonly runTask: (taskId: string, slot: TaskSlot, stop: { signal: AbortSignal; reason: () => StopReason }, onPid: (pid: number) => void) => Promise<TaskRunResult>;
+  /** Runs one task to its end in `slot` (the task-run pipeline); `onHandle` names what it started. */
+  readonly runTask: (taskId: string, slot: TaskSlot, stop: { signal: AbortSignal; reason: () => StopReason }, onHandle: (handle: RunHandle) => void) => Promise<TaskRunResult>;
+  /** Start time of this daemon's process, recorded with each registry entry. */
+  readonly daemonStartTicks?: number | null;
+  /** A task ended (for the agent host's recent-tasks list). */
+  readonly onTaskFinished?: (taskId: string, result: TaskRunResult | null, error: unknown) => void;
   readonly log: (level: DaemonLogLevel, text: string) => void;
   readonly now?: () => Date;
   /** Called at the start of each pass (agent.reload_config re-reads the file here). */
@@ -50,9 +65,23 @@ interface RunningTask {
   pgid: number | null;
   readonly taskId: string;
   readonly queueId: string;
+  readonly queueName: string;
   readonly slot: TaskSlot;
   readonly stop: AbortController;
+  stopReason: StopReason;
+  readonly startedAt: number;
   readonly done: Promise<void>;
+}
+
+/** A running task as the agent host shows it. */
+export interface RunningTaskInfo {
+  readonly taskId: string;
+  readonly queueName: string;
+  readonly workerId: string;
+  readonly gpuEnv: Record<string, string | undefined>;
+  readonly startedAt: number;
+  /** Set once a stop was asked for. */
+  readonly stopping: StopReason | null;
 }
 
 /**
@@ -70,6 +99,9 @@ export class DaemonLoop {
   #state: DaemonState = { kind: 'starting' };
   #lastServedIndex: number | null = null;
   #taskFinished: (() => void) | null = null;
+  /** Why the last pass did not pull, so a pause and a resume are each said once. */
+  #pausedReason: string | null = null;
+  #pausedKey: string | null = null;
 
   constructor(options: DaemonLoopOptions) {
     this.#options = options;
@@ -81,6 +113,37 @@ export class DaemonLoop {
 
   get runningTaskIds(): string[] {
     return [...this.#running.keys()];
+  }
+
+  get runningTasks(): RunningTaskInfo[] {
+    return [...this.#running.values()].map((t) => ({
+      taskId: t.taskId,
+      queueName: t.queueName,
+      workerId: t.slot.workerId,
+      gpuEnv: t.slot.gpuEnv,
+      startedAt: t.startedAt,
+      stopping: t.stop.signal.aborted ? t.stopReason : null,
+    }));
+  }
+
+  get mode(): 'run' | 'drain' | 'stop' {
+    return this.#mode;
+  }
+
+  /** Stops one running task (ends as stopped with `reason`); false when it is not running here. */
+  stopTask(taskId: string, reason: StopReason): boolean {
+    const task = this.#running.get(taskId);
+    if (!task) return false;
+    task.stopReason = reason;
+    task.stop.abort();
+    return true;
+  }
+
+  /** Takes a drain back: pulling resumes. */
+  undrain(): void {
+    if (this.#mode !== 'drain') return;
+    this.#mode = 'run';
+    this.#options.log('info', 'Drain cancelled: pulling tasks again');
   }
 
   /** Process groups of the running tasks (their leaders' pids), known once they started. */
@@ -122,6 +185,12 @@ export class DaemonLoop {
     this.#sleepAbort?.abort();
   }
 
+  /** Ends a sleep or a long-poll now, so the next pass re-reads its gates (a preference changed). */
+  repoll(): void {
+    this.#pullAbort?.abort();
+    this.#sleepAbort?.abort();
+  }
+
   #interrupt(): void {
     this.#pullAbort?.abort();
     this.#sleepAbort?.abort();
@@ -141,8 +210,21 @@ export class DaemonLoop {
     }
     const ids = [...this.#running.keys()];
     this.#state = this.#mode === 'drain' ? { kind: 'draining', taskIds: ids } : { kind: 'stopping', taskIds: ids };
-    await Promise.all([...this.#running.values()].map((task) => task.done));
+    // A drain taken back while the last task still runs goes back to pulling.
+    while (this.#running.size > 0) {
+      await Promise.race([...this.#running.values()].map((task) => task.done));
+      if ((this.#mode as string) === 'run') return this.run();
+    }
     this.#state = { kind: 'stopped' };
+  }
+
+  /** Says once when pulling pauses (with why) and once when it resumes. */
+  #notePaused(reason: string | null, key: string | null = reason): void {
+    if (key === this.#pausedKey) return;
+    if (reason !== null) this.#options.log('info', `Paused, not pulling tasks: ${reason}`);
+    else if (this.#pausedReason !== null) this.#options.log('info', `Resumed pulling tasks (was paused: ${this.#pausedReason})`);
+    this.#pausedReason = reason;
+    this.#pausedKey = key;
   }
 
   async #pass(): Promise<void> {
@@ -159,6 +241,7 @@ export class DaemonLoop {
       const machine = await options.machineGate();
       if (!machine.active) {
         this.#state = { kind: 'paused', reason: machine.reason };
+        this.#notePaused(machine.reason, 'machine gate');
         await this.#sleep(this.#sleepMs(now));
         return;
       }
@@ -171,9 +254,12 @@ export class DaemonLoop {
     if (indexed.length === 0) {
       const reasons = decisions.map((d) => `${d.queue.name}: ${d.decision.reason}`).join('; ');
       if (this.#running.size === 0) this.#state = { kind: 'paused', reason: reasons };
+      // Only a schedule or force gate is a pause; queues whose GPU request does not fit now are not.
+      if (decisions.some((d) => !d.decision.active)) this.#notePaused(reasons, decisions.map((d) => `${d.queue.id}:${d.decision.active}:${d.decision.source ?? d.decision.reason}`).join('|'));
       await this.#sleep(this.#sleepMs(now));
       return;
     }
+    this.#notePaused(null);
     const ordered = orderQueuesForPull(indexed, options.orderFairness, this.#lastServedIndex);
     if (this.#running.size === 0) this.#state = { kind: 'idle', reason: `waiting for tasks on ${ordered.map((d) => d.queue.name).join(', ')}` };
     // A stop or drain that arrived while the gates were fetched must not start a long wait.
@@ -217,26 +303,38 @@ export class DaemonLoop {
     await options.api.statusReport({ workerId: slot.workerId, queueIds: options.queues.map((q) => q.id), taskId, queueId: queue.id }).catch(() => undefined);
     options.log('info', `Task ${taskId} pulled from ${queue.name} by worker ${slot.workerId}`);
     const stop = new AbortController();
-    await options.registry.set({ taskId, workerId: slot.workerId, pgid: null, daemonPid: process.pid, startedAt: new Date().toISOString() });
+    await options.registry.set({ taskId, workerId: slot.workerId, handle: null, daemonPid: process.pid, daemonStartTicks: options.daemonStartTicks ?? null, startedAt: new Date().toISOString() });
+    const reasonOf = (): StopReason => this.#running.get(taskId)?.stopReason ?? { kind: 'shutdown' };
     const done = options
-      .runTask(taskId, slot, { signal: stop.signal, reason: () => ({ kind: 'shutdown' }) }, (pid) => {
+      .runTask(taskId, slot, { signal: stop.signal, reason: reasonOf }, (handle) => {
         const running = this.#running.get(taskId);
-        if (running) running.pgid = pid;
-        void options.registry.set({ taskId, workerId: slot.workerId, pgid: pid, pgidStartTicks: processStartTicks(pid), daemonPid: process.pid, startedAt: new Date().toISOString() });
+        if (running && handle.kind === 'process-group') running.pgid = handle.pgid;
+        void options.registry.setHandle(taskId, handle);
       })
       .then(
-        (result) => options.log('info', `Task ${taskId} finished: ${result.finalStatus.call} (${result.finalStatus.statusReason})`),
-        (error: unknown) => options.log('error', `Task ${taskId} could not run: ${error instanceof Error ? error.message : String(error)}`),
+        (result) => {
+          options.log('info', `Task ${taskId} finished: ${result.finalStatus.call} (${result.finalStatus.statusReason})`);
+          options.onTaskFinished?.(taskId, result, null);
+        },
+        (error: unknown) => {
+          options.log('error', `Task ${taskId} could not run: ${error instanceof Error ? error.message : String(error)}`);
+          options.onTaskFinished?.(taskId, null, error);
+        },
       )
       .finally(async () => {
         slot.release();
         this.#running.delete(taskId);
         await options.registry.delete(taskId);
-        // Not awaited: with the server down it would hold the slot (and a stop) for the client's retries.
-        void options.api.statusReport({ workerId: slot.workerId, queueIds: options.queues.map((q) => q.id) }).catch(() => undefined);
+        // Bounded: with the server down these calls would retry for minutes and hold up a stop.
+        if (slot.workerId !== options.workerId) {
+          // A per-task worker (services mode, a dynamic GPU slot) ends with its task: no phantom workers.
+          await withDeadline(options.api.unregister(slot.workerId), SERVER_CALL_DEADLINE_MS);
+        } else {
+          await withDeadline(options.api.statusReport({ workerId: slot.workerId, queueIds: options.queues.map((q) => q.id) }), SERVER_CALL_DEADLINE_MS);
+        }
         this.#taskFinished?.();
       });
-    this.#running.set(taskId, { taskId, queueId: queue.id, slot, stop, done, pgid: null });
+    this.#running.set(taskId, { taskId, queueId: queue.id, queueName: queue.name, slot, stop, stopReason: { kind: 'shutdown' }, startedAt: Date.now(), done, pgid: null });
     if (this.#mode === 'stop') stop.abort();
     this.#state = { kind: 'running', taskIds: this.runningTaskIds };
   }

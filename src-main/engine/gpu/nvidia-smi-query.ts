@@ -1,6 +1,6 @@
-// The only code that runs nvidia-smi. Always asynchronous: systeminformation's graphics() uses
+// The only code that runs nvidia-smi (through engine/process). Always asynchronous: systeminformation's graphics() uses
 // execFileSync, which would freeze the daemon (and the tray UI) for the length of every call.
-import { execa } from 'execa';
+import { runCommand } from '../process/index.js';
 import {
   COMPUTE_APPS_FIELDS,
   GPU_QUERY_FIELDS,
@@ -33,25 +33,24 @@ export class GpuQueryError extends Error {
 /** stdout of nvidia-smi, or null when the binary does not exist (a machine without NVIDIA driver). */
 async function runNvidiaSmi(args: string[], opts: NvidiaSmiOptions): Promise<string | null> {
   const binary = opts.nvidiaSmi ?? 'nvidia-smi';
-  const result = await execa(binary, args, {
-    reject: false,
-    timeout: opts.timeoutMs ?? 10_000,
-    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-    ...(opts.env ? { env: opts.env, extendEnv: false } : {}),
-    stdin: 'ignore',
-    stripFinalNewline: false,
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const result = await runCommand(binary, args, {
+    env: opts.env ?? process.env,
+    signal: opts.signal,
+    timeoutMs,
+    killGraceMs: 1_000,
+    captureStdout: true,
+    captureStderr: true,
+    cancelledError: () => new GpuQueryError(`${binary} ${args[0] ?? ''} was cancelled`, null),
   });
-  if (result.code === 'ENOENT') return null;
-  if (result.isCanceled) throw new GpuQueryError(`${binary} ${args[0] ?? ''} was cancelled`, null);
-  if (result.timedOut) {
-    throw new GpuQueryError(`${binary} did not answer within ${opts.timeoutMs ?? 10_000} ms (is the NVIDIA driver wedged?)`, null);
-  }
-  if (result.failed) {
+  if (result.spawnError?.code === 'ENOENT') return null;
+  if (result.timedOut) throw new GpuQueryError(`${binary} did not answer within ${timeoutMs} ms (is the NVIDIA driver wedged?)`, null);
+  if (result.spawnError || result.exitCode !== 0) {
     // nvidia-smi prints its failure reason ("couldn't communicate with the NVIDIA driver") on stdout.
-    const reason = `${String(result.stdout ?? '')}\n${String(result.stderr ?? '')}`.trim() || (result.shortMessage ?? 'failed');
+    const reason = `${result.stdout}\n${result.stderr}`.trim() || (result.spawnError?.message ?? 'failed');
     throw new GpuQueryError(`${binary} ${args.join(' ')} failed (exit ${result.exitCode ?? '?'}): ${reason}`, result.exitCode ?? null);
   }
-  return String(result.stdout);
+  return result.stdout;
 }
 
 /** Every GPU nvidia-smi sees (not filtered by *_VISIBLE_DEVICES); null without nvidia-smi. */

@@ -6,7 +6,7 @@
 // spool lock), as soon as the server answers.
 
 import { access } from 'node:fs/promises';
-import type { FileLock } from '../environment/file-lock.js';
+import type { FileLock } from '../locks/file-lock.js';
 import { DEFAULT_MAX_BATCH_BYTES } from './batch.js';
 import { LogShipperError } from './errors.js';
 import type { OutboxEntryRecord, OutboxServer, PendingFinalStatus } from './outbox-entry.js';

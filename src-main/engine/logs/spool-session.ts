@@ -2,8 +2,8 @@
 // write path into the file (with disk errors turned into a note in the task log), and the note
 // about lines an outage delayed. The live shipper, resumeSpool and the outbox drain all use it.
 
-import { readFile, rm } from 'node:fs/promises';
-import type { FileLock } from '../environment/file-lock.js';
+import { rm } from 'node:fs/promises';
+import { readLockHolder, type FileLock } from '../locks/file-lock.js';
 import { LogShipperError } from './errors.js';
 import type { DelayedDelivery, WaitOutcome } from './pump.js';
 import { SpoolPump } from './pump.js';
@@ -43,14 +43,9 @@ export function delayedDeliveryNote(delivery: DelayedDelivery): string {
   );
 }
 
-/** Who holds a spool lock, for messages (the lock file is JSON with the holder's pid). */
+/** Who holds a spool lock, for messages. */
 export async function spoolLockHolder(paths: SpoolPaths): Promise<number | null> {
-  try {
-    const pid = (JSON.parse(await readFile(paths.lock, 'utf8')) as { pid?: unknown }).pid;
-    return typeof pid === 'number' ? pid : null;
-  } catch {
-    return null;
-  }
+  return (await readLockHolder(paths.lock))?.pid ?? null;
 }
 
 export class SpoolSession {

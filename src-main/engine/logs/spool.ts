@@ -8,7 +8,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { chmod, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { acquireFileLock, tryAcquireFileLock, type FileLock } from '../environment/file-lock.js';
+import { acquireFileLock, tryAcquireFileLock, type FileLock } from '../locks/file-lock.js';
 import { countLines } from './lines.js';
 import type { BlockRef, ParseStatus } from './spool-format.js';
 import { MAX_BLOCK_BYTES, MAX_MESSAGE_BYTES, encodeBlockHeader, parseBlocks, splitPayload } from './spool-format.js';
@@ -94,12 +94,15 @@ export async function tryLockSpool(paths: SpoolPaths): Promise<FileLock | null> 
 
 /** Waits for a spool's lock (polling), until `signal` aborts. */
 export async function lockSpool(paths: SpoolPaths, opts: { signal?: AbortSignal; onWait?: (holderPid: number | null) => void }): Promise<FileLock> {
-  return acquireFileLock(paths.lock, {
+  const lock = await acquireFileLock(paths.lock, {
     staleAfterMs: SPOOL_LOCK_STALE_MS,
     pollMs: 250,
     signal: opts.signal,
     onWait: (holder) => opts.onWait?.(holder?.pid ?? null),
   });
+  // Without a time-out it only returns once it has the lock.
+  if (!lock) throw new Error(`the log spool lock ${paths.lock} could not be taken`);
+  return lock;
 }
 
 export interface SpoolCursor {

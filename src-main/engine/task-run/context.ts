@@ -6,7 +6,7 @@ import type { RunEnding } from './final-status.js';
 import type { StopReason } from './stop-reason.js';
 import type { PreparedWorkspace } from '../workspace/index.js';
 import type { PreparedEnvironment } from '../environment/index.js';
-import type { TaskProcess } from './process-group.js';
+import type { ManagedProcess } from '../process/index.js';
 
 export type AgentLogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 
@@ -32,7 +32,7 @@ export interface TaskRunContext {
   task?: TaskRecord;
   workspace?: PreparedWorkspace;
   environment?: PreparedEnvironment;
-  process?: TaskProcess;
+  process?: ManagedProcess;
   /** Set as soon as something asks the run to stop (abort, shutdown, time-out). */
   stopReason?: StopReason;
   ending?: RunEnding;
@@ -40,6 +40,8 @@ export interface TaskRunContext {
   readonly output: { stdout(chunk: Buffer): void; stderr(chunk: Buffer): void };
   /** Duration of each phase in ms, reported at the end. */
   readonly timings: Record<string, number>;
+  /** Resolves with the reason when something asks the run to stop (abort, shutdown, time-out). */
+  readonly stopRequested: Promise<StopReason>;
 }
 
 /** One step of a task's path (DESIGN.md): small, with one entry. */

@@ -24,6 +24,8 @@ export function decideFinalStatus(ending: RunEnding): FinalStatus {
         return { call: 'stopped', statusReason: text, consoleLine: 'Process aborted by user' };
       case 'shutdown':
         return { call: 'stopped', statusReason: text, consoleLine: 'Process stopped: agent shutdown' };
+      case 'local-abort':
+        return { call: 'stopped', statusReason: text, consoleLine: 'Process aborted from Tray Agent' };
       case 'timeout':
         return { call: 'failed', statusReason: text, consoleLine: `Process killed: ${text}` };
       // Someone else already decided the task's status: leave it as the server has it.

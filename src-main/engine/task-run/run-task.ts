@@ -9,9 +9,9 @@ import type { TaskRunApi } from './task-run-api.js';
 import type { TaskRunSettings } from './settings.js';
 import { startPhase, TaskNotRunnableError } from './phases/start.js';
 import { workspacePhase } from './phases/workspace.js';
-import { environmentPhase } from './phases/environment.js';
-import { launchPhase } from './phases/launch.js';
-import { supervisePhase } from './phases/supervise.js';
+import { venvExecutor, type TaskExecutor } from './executor.js';
+import { withoutMonitoring } from './monitoring.js';
+import { createOutputTee, type TeeLine } from './output-tee.js';
 import { createRedactor, openTaskOutbox, type OutboxShipper, type PendingFinalStatus, type TaskOutbox } from '../logs/index.js';
 
 /** How long a run's end waits for the server to take the log tail and the status; then the task outbox keeps them. */
@@ -24,8 +24,10 @@ export interface RunTaskOptions {
   readonly workerId: string;
   readonly api: TaskRunApi;
   readonly settings: TaskRunSettings;
-  /** false = clearml-agent's --disable-monitoring: no status changes, no log shipping. */
-  readonly monitoring: boolean;
+  /** false = clearml-agent's --disable-monitoring: the run writes nothing to the server (monitoring.ts). */
+  readonly monitoring?: boolean;
+  /** Runs the phases after the workspace (default: venv). */
+  readonly executor?: TaskExecutor;
   readonly requireQueue?: boolean;
   /**
    * The task was already taken from its queue by this agent (the daemon): it is ours from the
@@ -35,8 +37,10 @@ export interface RunTaskOptions {
   readonly pulled?: boolean;
   /** Aborting it stops the run with this reason (the daemon passes 'shutdown'). */
   readonly externalStop?: { signal: AbortSignal; reason: () => StopReason };
-  /** Echo of everything shipped (task output and agent lines), e.g. to the terminal. */
+  /** Echo of everything shipped (task output and agent lines), redacted, e.g. to the terminal. */
   readonly echo?: (text: string) => void;
+  /** The same as whole lines, redacted, for a live view (the agent host). */
+  readonly onLogLines?: (lines: TeeLine[]) => void;
   readonly onEvent?: (event: TaskRunEvent) => void;
   /**
    * The machine's task outbox (logs/outbox.ts), opened by the daemon or `execute` with a
@@ -62,7 +66,10 @@ export interface TaskRunResult {
  * a clone or a pip install in progress. Cleanups always run; the log is flushed last.
  */
 export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
-  const { settings, api, taskId, workerId } = options;
+  const { settings, taskId, workerId } = options;
+  const api = options.monitoring === false ? withoutMonitoring(options.api) : options.api;
+  const shipsLog = api.reportsToServer !== false;
+  const executor = options.executor ?? venvExecutor;
   await mkdir(settings.workRoot, { recursive: true, mode: 0o700 });
   const taskDir = await mkdtemp(join(settings.workRoot, `task-${taskId.slice(0, 12)}-`));
   const cleanups = new CleanupStack();
@@ -76,24 +83,44 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     options.outbox ??
     (privateOutbox ??= openTaskOutbox({ spoolDir: settings.spoolDir, serverUrl: apiServerOf(settings), server: api, workerId }));
   const earlyLines: Array<[AgentLogLevel, string]> = [];
+  const redactor = createRedactor({ secrets: [...settings.secrets], env: settings.baseEnv as NodeJS.ProcessEnv });
   const openTaskLog = (): void => {
-    if (!options.monitoring || shipper) return;
+    if (!shipsLog || shipper) return;
     shipper = taskOutbox().openShipper({
       taskId,
       workerId,
-      redactor: createRedactor({ secrets: [...settings.secrets], env: settings.baseEnv as NodeJS.ProcessEnv }),
+      redactor,
       suppressCarriageReturn: settings.suppressCarriageReturn,
     });
     for (const [level, text] of earlyLines.splice(0)) shipper.agentLine(level, text);
   };
   if (options.pulled) openTaskLog();
-  const echo = options.echo;
+  const tee = options.echo || options.onLogLines ? createOutputTee({ redactor, echo: options.echo, onLines: options.onLogLines }) : null;
   const log = (level: AgentLogLevel, text: string): void => {
     if (shipper) shipper.agentLine(level, text);
-    else if (options.monitoring) earlyLines.push([level, text]);
-    echo?.(`${text}\n`);
+    else if (shipsLog) earlyLines.push([level, text]);
+    tee?.agentLine(level, text);
   };
   const emit = (event: TaskRunEvent): void => options.onEvent?.(event);
+  // One controller ends whatever phase is running when a stop arrives.
+  const stopState: { reason?: StopReason } = {};
+  const ctxRef: { current: TaskRunContext | null } = { current: null };
+  const setupAbort = new AbortController();
+  let resolveStop!: (reason: StopReason) => void;
+  const stopRequested = new Promise<StopReason>((resolve) => (resolveStop = resolve));
+  const requestStop = (reason: StopReason): void => {
+    if (stopState.reason) return;
+    stopState.reason = reason;
+    if (ctxRef.current) ctxRef.current.stopReason = reason;
+    resolveStop(reason);
+    setupAbort.abort(reason);
+  };
+  const onExternalStop = (): void => requestStop(options.externalStop!.reason());
+  if (options.externalStop) {
+    if (options.externalStop.signal.aborted) onExternalStop();
+    else options.externalStop.signal.addEventListener('abort', onExternalStop, { once: true });
+  }
+
   const ctx: TaskRunContext = {
     taskId,
     workerId,
@@ -107,39 +134,31 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     output: {
       stdout(chunk) {
         shipper?.writeStdout(chunk);
-        echo?.(chunk.toString('utf8'));
+        tee?.stdout(chunk);
       },
       stderr(chunk) {
         shipper?.writeStderr(chunk);
-        echo?.(chunk.toString('utf8'));
+        tee?.stderr(chunk);
       },
     },
+    stopRequested,
   };
-
-  // One controller ends whatever phase is running when a stop arrives.
-  const setupAbort = new AbortController();
-  let resolveStop!: (reason: StopReason) => void;
-  const stopRequested = new Promise<StopReason>((resolve) => (resolveStop = resolve));
-  const requestStop = (reason: StopReason): void => {
-    if (ctx.stopReason) return;
-    ctx.stopReason = reason;
-    resolveStop(reason);
-    setupAbort.abort(reason);
-  };
-  const onExternalStop = (): void => requestStop(options.externalStop!.reason());
-  if (options.externalStop) {
-    if (options.externalStop.signal.aborted) onExternalStop();
-    else options.externalStop.signal.addEventListener('abort', onExternalStop, { once: true });
-  }
+  ctxRef.current = ctx;
+  if (stopState.reason) ctx.stopReason = stopState.reason;
 
   let watcher: ReturnType<typeof watchForAbort> | null = null;
-  const phases: TaskPhase[] = [
-    startPhase({ requireQueue: options.requireQueue ?? false, reportStatus: options.monitoring }),
-    workspacePhase({ reportStatus: options.monitoring }),
-    environmentPhase({ reportStatus: options.monitoring }),
-    launchPhase(),
-    supervisePhase({ stopRequested, reportStatus: options.monitoring }),
-  ];
+  const onStarted = (): void => {
+    if (!shipsLog) return;
+    openTaskLog();
+    watcher = watchForAbort({
+      taskId,
+      intervalMs: settings.abortPollIntervalMs,
+      getTaskStatus: (id) => api.getTaskStatus(id),
+      onResetSuspected: (streak) => log('WARNING', `Task status is "created" (reset?) — poll ${streak}`),
+    });
+    void watcher.stopRequested.then(requestStop);
+  };
+  const phases: TaskPhase[] = [startPhase({ requireQueue: options.requireQueue ?? false, onStarted }), workspacePhase(), ...executor.phases({ stopRequested })];
 
   let notRunnable: TaskNotRunnableError | null = null;
   try {
@@ -151,16 +170,6 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
       const durationMs = performance.now() - started;
       ctx.timings[phase.name] = durationMs;
       emit({ type: 'phase-finished', taskId, phase: phase.name, durationMs });
-      if (phase.name === 'start' && options.monitoring) {
-        openTaskLog();
-        watcher = watchForAbort({
-          taskId,
-          intervalMs: settings.abortPollIntervalMs,
-          getTaskStatus: (id) => api.getTaskStatus(id),
-          onResetSuspected: (streak) => log('WARNING', `Task status is "created" (reset?) — poll ${streak}`),
-        });
-        void watcher.stopRequested.then(requestStop);
-      }
     }
     if (!ctx.ending && ctx.stopReason) ctx.ending = { kind: 'stopped', reason: ctx.stopReason };
   } catch (error) {
@@ -172,7 +181,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
       ctx.ending = { kind: 'setup-failed', reason: 'agent error', detail: message };
     }
   } finally {
-    watcher?.close();
+    (watcher as ReturnType<typeof watchForAbort> | null)?.close();
     options.externalStop?.signal.removeEventListener('abort', onExternalStop);
   }
 
@@ -186,6 +195,8 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     throw new TaskNotRunnableError(`task ${taskId}: ${detail}`);
   }
 
+  // An unfinished last line of the task's output goes out before the agent's closing lines.
+  tee?.end();
   const ending: RunEnding = ctx.ending ?? { kind: 'setup-failed', reason: 'agent error', detail: 'the run ended without an outcome' };
   const finalStatus = decideFinalStatus(ending);
   log(finalStatus.call === 'completed' ? 'INFO' : finalStatus.call === 'failed' ? 'ERROR' : 'WARNING', finalStatus.consoleLine);
@@ -204,11 +215,11 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
   shipper = null; // later agent lines only reach the terminal
   const stopping = options.externalStop?.signal.aborted ?? false;
   const ended = {
-    status: options.monitoring ? pendingFinalStatus(finalStatus, workerId, ctx.timings) : null,
+    status: shipsLog ? pendingFinalStatus(finalStatus, workerId, ctx.timings) : null,
     waitMs: stopping ? LOG_TAIL_WAIT_ON_SHUTDOWN_MS : LOG_TAIL_WAIT_MS,
     signal: stopping ? undefined : options.externalStop?.signal,
   };
-  const delivery = openShipper ? await openShipper.finish(ended) : options.monitoring ? await taskOutbox().finishWithoutLog(taskId, workerId, ended) : null;
+  const delivery = openShipper ? await openShipper.finish(ended) : shipsLog ? await taskOutbox().finishWithoutLog(taskId, workerId, ended) : null;
   if (delivery?.statusError) log('WARNING', `Could not update task status: ${delivery.statusError}`);
   if (delivery?.note) log('WARNING', delivery.note);
   await (privateOutbox as TaskOutbox | null)?.close();

@@ -8,6 +8,7 @@ export type StopReason =
   | { kind: 'reset' } // the task went back to created
   | { kind: 'not-found' }
   | { kind: 'shutdown' } // the agent is stopping (not drain)
+  | { kind: 'local-abort' } // the tray or dashboard user pressed Abort
   | { kind: 'timeout'; limitSec: number };
 
 export function describeStopReason(reason: StopReason): string {
@@ -22,6 +23,8 @@ export function describeStopReason(reason: StopReason): string {
       return 'task no longer exists on the server';
     case 'shutdown':
       return 'agent shutdown';
+    case 'local-abort':
+      return 'aborted from Tray Agent';
     case 'timeout':
       return `task exceeded its time limit of ${reason.limitSec} s`;
   }

@@ -25,6 +25,8 @@ export interface TaskLogEvent {
 }
 
 export interface TaskRunApi {
+  /** false for `--disable-monitoring` (monitoring.ts): writes are no-ops, no abort is watched. */
+  readonly reportsToServer?: boolean;
   getTask(taskId: string): Promise<TaskRecord>;
   /** null when the task no longer exists. */
   getTaskStatus(taskId: string): Promise<TaskStatusView | null>;

@@ -2,8 +2,9 @@ export { formWorkerId, workerName, type DynamicWorkerRole, type WorkerIdInputs }
 export {
   WorkerLockError,
   acquireLocalWorkerLock,
-  isProcessAlive,
   listLocalWorkers,
   type LocalWorkerEntry,
   type LocalWorkerLock,
+  type LocalWorkerMeta,
 } from './local-worker-lock.js';
+export { resolveWorkerIdentity, type WorkerIdentity, type WorkerIdentityInputs } from './resolve-identity.js';

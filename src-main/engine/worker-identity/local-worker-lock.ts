@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processStartTicks } from '../task-run/process-group.js';
+import { isProcessAlive, processStartTicks } from '../process/index.js';
 
 export interface LocalWorkerEntry {
   pid: number;
@@ -14,6 +14,22 @@ export interface LocalWorkerEntry {
   slot: number;
   startedAt: string;
   file: string;
+  /** The id with the slot left open (resolveWorkerIdentity): what `--stop` compares. */
+  matchKey: string | null;
+  /** Queues as the daemon was given them (names or ids). */
+  queues: readonly string[];
+  /** The local control socket of the process hosting it (stop/drain one daemon, not the process). */
+  controlSocket: string | null;
+  /** What else that process hosts (e.g. "embedded server"): never signal such a process. */
+  sharedWith: readonly string[];
+}
+
+/** What a daemon records about itself beside its id. */
+export interface LocalWorkerMeta {
+  readonly matchKey?: string | null;
+  readonly queues?: readonly string[];
+  readonly controlSocket?: string | null;
+  readonly sharedWith?: readonly string[];
 }
 
 export interface LocalWorkerLock {
@@ -38,17 +54,6 @@ const MUTEX = '.registry.lock';
 /** A registry mutex older than this belongs to a crashed process: holders keep it for milliseconds. */
 const STALE_MUTEX_MS = 10_000;
 const MUTEX_WAIT_MS = 15_000;
-
-export function isProcessAlive(pid: number, startTicks: number | null): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  if (startTicks === null) return true;
-  const current = processStartTicks(pid);
-  return current === null || current === startTicks;
-}
 
 async function withRegistryMutex<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const mutex = path.join(dir, MUTEX);
@@ -95,6 +100,10 @@ async function readEntries(dir: string): Promise<LocalWorkerEntry[]> {
         slot: data.slot,
         startedAt: typeof data.startedAt === 'string' ? data.startedAt : '',
         file,
+        matchKey: typeof data.matchKey === 'string' ? data.matchKey : null,
+        queues: Array.isArray(data.queues) ? data.queues.map(String) : [],
+        controlSocket: typeof data.controlSocket === 'string' ? data.controlSocket : null,
+        sharedWith: Array.isArray(data.sharedWith) ? data.sharedWith.map(String) : [],
       });
     } catch {
       // Half-written or foreign file: not an agent we can account for; leave it alone.
@@ -106,7 +115,8 @@ async function readEntries(dir: string): Promise<LocalWorkerEntry[]> {
 /** Local agents that are alive right now (for `daemon --stop` and the tray). */
 export async function listLocalWorkers(stateDir: string): Promise<LocalWorkerEntry[]> {
   const entries = await readEntries(path.join(stateDir, REGISTRY_DIR));
-  return entries.filter((e) => isProcessAlive(e.pid, e.startTicks));
+  const alive = await Promise.all(entries.map((e) => isProcessAlive(e.pid, e.startTicks)));
+  return entries.filter((_e, i) => alive[i]);
 }
 
 /**
@@ -118,6 +128,7 @@ export async function acquireLocalWorkerLock(opts: {
   stateDir: string;
   workerId: string | ((slot: number) => string);
   pid?: number;
+  meta?: LocalWorkerMeta;
 }): Promise<LocalWorkerLock> {
   const dir = path.join(opts.stateDir, REGISTRY_DIR);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -126,7 +137,7 @@ export async function acquireLocalWorkerLock(opts: {
   return withRegistryMutex(dir, async () => {
     const live: LocalWorkerEntry[] = [];
     for (const entry of await readEntries(dir)) {
-      if (isProcessAlive(entry.pid, entry.startTicks)) live.push(entry);
+      if (await isProcessAlive(entry.pid, entry.startTicks)) live.push(entry);
       else await rm(entry.file, { force: true });
     }
     const usedSlots = new Set(live.map((e) => e.slot));
@@ -144,7 +155,18 @@ export async function acquireLocalWorkerLock(opts: {
     }
 
     const file = path.join(dir, `agent-${pid}-${randomBytes(4).toString('hex')}.json`);
-    const entry = { pid, startTicks: processStartTicks(pid), workerId, slot, startedAt: new Date().toISOString() };
+    const meta = opts.meta ?? {};
+    const entry = {
+      pid,
+      startTicks: await processStartTicks(pid),
+      workerId,
+      slot,
+      startedAt: new Date().toISOString(),
+      matchKey: meta.matchKey ?? null,
+      queues: [...(meta.queues ?? [])],
+      controlSocket: meta.controlSocket ?? null,
+      sharedWith: [...(meta.sharedWith ?? [])],
+    };
     // Written aside and renamed in, so a concurrent reader never sees half a file.
     const temp = `${file}.tmp`;
     await writeFile(temp, `${JSON.stringify(entry)}\n`, { mode: 0o644 });

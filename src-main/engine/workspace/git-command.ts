@@ -1,6 +1,6 @@
 // Runs git (argv, never a shell) with the task's environment; every line that reaches the
 // log or an error message goes through the scrubber first.
-import { execa } from 'execa';
+import { runCommand } from '../process/index.js';
 import { WorkspaceError } from './errors.js';
 
 export interface GitResult {
@@ -60,6 +60,10 @@ export function baseGitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
+function stripFinalNewline(text: string): string {
+  return text.replace(/\r?\n$/, '');
+}
+
 function lastLines(text: string, max: number): string {
   const lines = text.split(/\r?\n|\r/).map((l) => l.trimEnd()).filter((l) => l.length > 0);
   return lines.slice(-max).join('\n');
@@ -77,24 +81,26 @@ export function createGitRunner(opts: {
     if (signal?.aborted) throw new WorkspaceError('cancelled', 'workspace preparation was cancelled');
     const command = `git ${scrub(args.join(' '))}`;
     if (!options.quiet) log(command);
-    const result = await execa('git', args, {
+    const cancelled = (): WorkspaceError => new WorkspaceError('cancelled', `workspace preparation was cancelled during ${command}`);
+    // git forks helpers (remote-https, index-pack, upload-pack): the process module stops the
+    // whole group on a cancel.
+    const result = await runCommand('git', args, {
       cwd: options.cwd,
       env,
-      extendEnv: false,
-      ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
-      reject: false,
-      // git forks helpers (remote-https, index-pack, upload-pack); a cancel must reach them all.
-      ...(signal ? { cancelSignal: signal } : {}),
-      killDescendants: true,
-      forceKillAfterDelay: 3000,
-      stripFinalNewline: true,
-      maxBuffer: 64 * 1024 * 1024,
+      input: options.input,
+      signal,
+      captureStdout: true,
+      captureStderr: true,
+      killGraceMs: 3000,
+      cancelledError: cancelled,
     });
-    if (result.isCanceled || signal?.aborted) throw new WorkspaceError('cancelled', `workspace preparation was cancelled during ${command}`);
-    if (result.exitCode === 0) return { stdout: String(result.stdout), stderr: String(result.stderr) };
+    if (signal?.aborted) throw cancelled();
+    const stdout = stripFinalNewline(result.stdout);
+    const stderrText = stripFinalNewline(result.stderr);
+    if (result.exitCode === 0) return { stdout, stderr: stderrText };
     if (!rejectOnFailure) return null;
-    const stderr = scrub(lastLines(String(result.stderr ?? ''), 12) || lastLines(String(result.stdout ?? ''), 12) || String(result.shortMessage ?? ''));
-    throw new GitCommandError(command, result.exitCode, stderr);
+    const stderr = scrub(lastLines(stderrText, 12) || lastLines(stdout, 12) || (result.spawnError ? result.spawnError.message : ''));
+    throw new GitCommandError(command, result.exitCode ?? undefined, stderr);
   }
 
   return {

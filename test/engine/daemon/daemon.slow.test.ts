@@ -68,6 +68,16 @@ async function waitForStatus(taskId: string, statuses: string[], timeoutMs = 30_
   }
 }
 
+async function waitForWorkersGone(ids: string[], timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const present = (await client.workers.getAll({ lastSeenSec: 0 })).map((w) => w.id).filter((id) => ids.includes(id));
+    if (present.length === 0) return;
+    if (Date.now() > end) throw new Error(`workers still registered: ${present.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function startOrder(ids: string[]): Promise<string[]> {
   const tasks = await Promise.all(ids.map((id) => client.tasks.getById(id)));
   return tasks.sort((a, b) => String(a.started).localeCompare(String(b.started))).map((t) => t.id);
@@ -202,6 +212,8 @@ describe('daemon', () => {
     const logOf = async (id: string) => (await client.events.getTaskLog({ task: id, batchSize: 100, navigateEarlier: false } as never)).events.map((e) => String(e.msg)).join('');
     expect(await logOf(dual)).toContain('GPUS=0,1');
     expect(await logOf(half1)).toContain('GPUS=2');
+    // Slot workers end with their task: no phantom workers left on the server.
+    await waitForWorkersGone([`${name}:gpu0,1`, `${name}:gpu2.5a`, `${name}:gpu2.5b`]);
   });
 
   it('services mode runs tasks in the background, each as its own worker W:service:T, at most N at once', async () => {
@@ -215,6 +227,27 @@ describe('daemon', () => {
     const workers = (await client.workers.getAll({ lastSeenSec: 0 })).map((w) => w.id);
     expect(workers).toEqual(expect.arrayContaining([`${handle.workerId}:service:${ids[0]}`, `${handle.workerId}:service:${ids[1]}`]));
     for (const id of ids) await waitForStatus(id, ['completed']);
+    await waitForWorkersGone(ids.map((id) => `${handle.workerId}:service:${id}`));
+    expect((await client.workers.getAll({ lastSeenSec: 0 })).map((w) => w.id)).toContain(handle.workerId);
+  });
+
+  it('says once when it pauses (with the reason) and once when it resumes', async () => {
+    await queue('pause-log-q');
+    const lines: string[] = [];
+    const handle = await startDaemon({
+      flags: { queues: ['pause-log-q'], configFile, pollingIntervalSec: 0.2 },
+      log: (_level, text) => lines.push(text),
+      env: { PATH: process.env['PATH'], HOME: root, CLEARML_WORKER_ID: 'pause-log-worker' },
+    });
+    handles.push(handle);
+    await client.workers.setRuntimeProperties({ worker: handle.workerId, runtimeProperties: [{ key: 'force', value: 'off', expiry: 2 }] });
+    handle.poke();
+    const task = await enqueueScript('pause-log-q');
+    await waitForStatus(task, ['completed'], 20_000);
+    const paused = lines.filter((l) => l.startsWith('Paused, not pulling tasks'));
+    expect(paused).toHaveLength(1);
+    expect(paused[0]).toMatch(/worker runtime property force=off/);
+    expect(lines.filter((l) => l.startsWith('Resumed pulling tasks'))).toHaveLength(1);
   });
 
   it('agent.reload_config picks up a new schedule without a restart', async () => {

@@ -9,7 +9,8 @@ const root = join(import.meta.dirname, '..', '..', '..', 'src-main', 'engine');
 const sources = [
   ...readdirSync(join(root, 'logs')).map((f) => join('logs', f)),
   ...readdirSync(join(root, 'metrics')).map((f) => join('metrics', f)),
-  join('environment', 'file-lock.ts'),
+  join('locks', 'file-lock.ts'),
+  ...readdirSync(join(root, 'process')).map((f) => join('process', f)),
   join('gpu', 'nvidia-smi-query.ts'),
 ].filter((f) => f.endsWith('.ts'));
 

@@ -196,6 +196,46 @@ describe('runTask end to end (venv mode)', () => {
     expect(processAlive(grandchild)).toBe(false);
   });
 
+  it('abort of an SDK-like task that ignores SIGTERM: SIGINT first, its KeyboardInterrupt handler runs, tree gone within 1 s', async () => {
+    const script = [
+      'import signal, subprocess, time',
+      'signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the ClearML SDK ignores SIGTERM',
+      'child = subprocess.Popen(["sleep", "60"])',
+      'print("started", flush=True)',
+      'try:',
+      '    time.sleep(60)',
+      'except KeyboardInterrupt:',
+      '    print("KeyboardInterrupt: saving a checkpoint", flush=True)',
+      '',
+    ].join('\n');
+    const taskId = await createTask({ script: { entry_point: 'sdk_like.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
+    // The default grace (10 s): the task must be gone long before it.
+    const done = runTask({ taskId, workerId: 'test-host:0', api: createTaskRunApi(client), settings: settings({ abortGraceMs: 10_000 }), monitoring: true });
+    await waitFor(async () => (await logText(taskId)).includes('started'), 30_000);
+    const stopAsked = Date.now();
+    await client.tasks.stop({ task: taskId });
+    const result = await done;
+    expect(Date.now() - stopAsked).toBeLessThan(1_000 + 200 + 500); // 1 s, plus the 0.2 s abort poll and shipping
+    expect(result.finalStatus.call).toBe('stopped');
+    const task = await client.tasks.getById(taskId);
+    expect(task.status).toBe('stopped');
+    expect(task.status_reason).toBe('task was stopped by tasks.stop');
+    expect(await logText(taskId)).toContain('KeyboardInterrupt: saving a checkpoint');
+  });
+
+  it('a task that ignores SIGINT and SIGTERM is SIGKILLed at the end of the grace, and still ends stopped', async () => {
+    const script = 'import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint("started", flush=True)\ntime.sleep(60)\n';
+    const taskId = await createTask({ script: { entry_point: 'stubborn.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
+    const done = runTask({ taskId, workerId: 'test-host:0', api: createTaskRunApi(client), settings: settings({ abortGraceMs: 1_500 }), monitoring: true });
+    await waitFor(async () => (await logText(taskId)).includes('started'), 30_000);
+    const stopAsked = Date.now();
+    await client.tasks.stop({ task: taskId });
+    const result = await done;
+    expect(Date.now() - stopAsked).toBeGreaterThanOrEqual(1_500);
+    expect(result.finalStatus.call).toBe('stopped');
+    expect(await logText(taskId)).toMatch(/did not exit within the grace period; killed/);
+  });
+
   it('aborts during environment setup (pip killed, task stopped)', async () => {
     const hang = await startHangingServer();
     try {

@@ -2,7 +2,7 @@ import { prepareEnvironment, EnvironmentError } from '../../environment/index.js
 import { TaskSetupError, type TaskPhase } from '../context.js';
 
 /** Interpreter, requirements, env cache; reports the frozen packages back to the task. */
-export function environmentPhase(options: { reportStatus: boolean }): TaskPhase {
+export function environmentPhase(): TaskPhase {
   return {
     name: 'environment',
     async run(ctx, signal) {
@@ -37,7 +37,7 @@ export function environmentPhase(options: { reportStatus: boolean }): TaskPhase 
       const environment = ctx.environment;
       ctx.cleanups.push('environment', () => environment.release());
       ctx.log('INFO', `Python environment ${environment.cacheHit ? 'reused from cache' : 'built'}: ${environment.venvDir ?? environment.pythonExecutable} (python ${environment.pythonVersion})`);
-      if (options.reportStatus && !skipInstall && environment.frozenRequirements.length > 0) {
+      if (!skipInstall && environment.frozenRequirements.length > 0) {
         await ctx.api.setRequirements(ctx.taskId, {
           org_pip: environment.originalRequirements,
           pip: environment.frozenRequirements.join('\n'),

@@ -1,7 +1,9 @@
+import { quote } from 'shell-quote';
 import { buildEntryCommand, EntryPointError } from '../entry-command.js';
+import { CliArgsError } from '../../api/index.js';
 import { buildTaskEnv } from '../task-env.js';
 import { writeChildConfigFile } from '../child-config-file.js';
-import { startTaskProcess } from '../process-group.js';
+import { startProcess, ProcessStartError } from '../../process/index.js';
 import { TaskSetupError, type TaskPhase } from '../context.js';
 
 function taskEnvironmentSection(ctx: Parameters<TaskPhase['run']>[0]): Record<string, string> {
@@ -45,14 +47,25 @@ export function launchPhase(): TaskPhase {
         });
       } catch (error) {
         if (error instanceof EntryPointError) throw new TaskSetupError('invalid entry point', error.message);
+        // The task's recorded arguments are its input, not an agent failure.
+        if (error instanceof CliArgsError) throw new TaskSetupError('invalid task arguments', `task ${ctx.taskId}: ${error.message}`);
         throw error;
       }
-      ctx.log('INFO', `Starting Task Execution: ${[entry.command, ...entry.args].join(' ')} (in ${workspace.workingDir})`);
-      const child = startTaskProcess({ command: entry.command, args: entry.args, cwd: workspace.workingDir, env });
+      // Quoted as a shell would need it, so `hello.py; touch x` reads as the one argument it is.
+      ctx.log('INFO', `Starting Task Execution: ${quote([entry.command, ...entry.args])} (in ${workspace.workingDir})`);
+      let child;
+      try {
+        child = startProcess({ command: entry.command, args: entry.args, cwd: workspace.workingDir, env });
+      } catch (error) {
+        if (!(error instanceof ProcessStartError)) throw error;
+        const exit = await error.exit;
+        throw new TaskSetupError('failed starting the task process', `could not start ${entry.command}: ${exit.spawnError?.message ?? 'unknown error'}`);
+      }
       ctx.process = child;
+      const started = child;
       // Whatever ends the run, nothing of the task may outlive it.
       ctx.cleanups.push('task process group', async () => {
-        await child.terminateGroup(settings.abortGraceMs);
+        await started.stop(settings.abortGraceMs);
       });
       ctx.emit({ type: 'process-started', taskId: ctx.taskId, pid: child.pid });
     },

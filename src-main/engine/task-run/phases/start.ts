@@ -11,7 +11,11 @@ export class TaskNotRunnableError extends Error {
  * With `requireQueue` the task must still be queued: an external scheduler (Slurm, k8s) may
  * start a job long after the user dequeued or aborted the task.
  */
-export function startPhase(options: { requireQueue: boolean; reportStatus: boolean }): TaskPhase {
+export function startPhase(options: {
+  requireQueue: boolean;
+  /** Lifecycle hook: the task is known to exist and is ours (open its log, watch for an abort). */
+  onStarted?: (ctx: Parameters<TaskPhase['run']>[0]) => void;
+}): TaskPhase {
   return {
     name: 'start',
     async run(ctx) {
@@ -23,10 +27,13 @@ export function startPhase(options: { requireQueue: boolean; reportStatus: boole
         throw error;
       }
       ctx.task = task;
-      if (!options.reportStatus) return;
       const { dequeued } = await ctx.api.dequeue(ctx.taskId, 'in_progress');
       if (options.requireQueue && !dequeued) {
         throw new TaskNotRunnableError(`task ${ctx.taskId} is not queued (status ${task.status ?? 'unknown'}); --require-queue refuses to run it`);
+      }
+      if (ctx.api.reportsToServer === false) {
+        options.onStarted?.(ctx);
+        return;
       }
       await ctx.api.started(ctx.taskId, {
         statusReason: 'worker started execution',
@@ -34,6 +41,7 @@ export function startPhase(options: { requireQueue: boolean; reportStatus: boole
       });
       await ctx.api.reportWorkerRunning(ctx.workerId, ctx.taskId).catch(() => undefined);
       ctx.log('INFO', `Running task id [${ctx.taskId}] "${task.name ?? ''}" on worker ${ctx.workerId}`);
+      options.onStarted?.(ctx);
     },
   };
 }

@@ -4,9 +4,10 @@ import type { TaskPhase } from '../context.js';
 /**
  * Streams the process output, keeps the task alive on the server (ping), and waits for the
  * first of: the process exits, a stop is requested (abort, shutdown), or the time limit.
- * On a stop the whole process group gets SIGTERM, the configured grace, then SIGKILL.
+ * On a stop the whole process group gets SIGINT, then SIGTERM, then SIGKILL within the grace
+ * (engine/process: Python's KeyboardInterrupt runs `finally` blocks; the ClearML SDK ignores SIGTERM).
  */
-export function supervisePhase(options: { stopRequested: Promise<StopReason>; reportStatus: boolean }): TaskPhase {
+export function supervisePhase(options: { stopRequested: Promise<StopReason> }): TaskPhase {
   return {
     name: 'run',
     async run(ctx) {
@@ -27,7 +28,7 @@ export function supervisePhase(options: { stopRequested: Promise<StopReason>; re
       ]);
 
       const pinger =
-        options.reportStatus && settings.pingIntervalMs > 0
+        ctx.api.reportsToServer !== false && settings.pingIntervalMs > 0
           ? setInterval(() => void ctx.api.ping(ctx.taskId).catch(() => undefined), settings.pingIntervalMs)
           : undefined;
       let limitTimer: NodeJS.Timeout | undefined;
@@ -42,15 +43,15 @@ export function supervisePhase(options: { stopRequested: Promise<StopReason>; re
         ]);
         if (first.type === 'stop') {
           ctx.stopReason = first.reason;
-          ctx.log(first.reason.kind === 'user-abort' ? 'ERROR' : 'WARNING', `Stopping task: ${describe(first.reason)}; SIGTERM, then SIGKILL after ${settings.abortGraceMs} ms`);
-          const { killed } = await child.terminateGroup(settings.abortGraceMs);
+          ctx.log(first.reason.kind === 'user-abort' ? 'ERROR' : 'WARNING', `Stopping task: ${describe(first.reason)}; SIGINT, then SIGTERM, then SIGKILL within ${settings.abortGraceMs} ms`);
+          const { killed } = await child.stop(settings.abortGraceMs);
           if (killed) ctx.log('WARNING', 'Task did not exit within the grace period; killed');
           await child.exited;
           ctx.ending = { kind: 'stopped', reason: first.reason };
         } else {
           ctx.ending = { kind: 'exited', exitCode: first.exit.exitCode, signal: first.exit.signal };
           // The leader is gone; descendants it left behind must not outlive the run.
-          await child.terminateGroup(settings.abortGraceMs);
+          await child.stop(settings.abortGraceMs);
         }
         await streamDone;
       } finally {

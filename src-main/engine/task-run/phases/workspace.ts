@@ -4,7 +4,7 @@ import { evictVcsCache, prepareWorkspace, WorkspaceError } from '../../workspace
 import { TaskSetupError, type TaskPhase } from '../context.js';
 
 /** Source code: vcs cache → clone/fetch → checkout → submodules → diff or literal script. */
-export function workspacePhase(options: { reportStatus: boolean }): TaskPhase {
+export function workspacePhase(): TaskPhase {
   return {
     name: 'workspace',
     async run(ctx, signal) {
@@ -62,7 +62,7 @@ export function workspacePhase(options: { reportStatus: boolean }): TaskPhase {
         });
       }
       ctx.cleanups.push('workspace', () => workspace.cleanup());
-      if (options.reportStatus && !script.version_num && workspace.resolvedCommit) {
+      if (!script.version_num && workspace.resolvedCommit) {
         // Record the commit the task ran at, so a clone of it reproduces exactly this run.
         await ctx.api.setScriptVersion(ctx.taskId, workspace.resolvedCommit);
       }
