@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 
 // One build, four outputs: the Electron main bundle and the plain-Node CLI entry (both ESM,
-// dependencies left external so native modules like better-sqlite3 load from node_modules),
+// dependencies left external so they load from node_modules),
 // a CommonJS preload (sandboxed renderers cannot load an ESM preload), and the renderer.
 export default defineConfig({
   main: {

@@ -5,9 +5,12 @@
 // out exactly once.
 // For scale it first measures the machine's HTTP floor: a bare node:http server answering a
 // fixed envelope, driven by the same client at the same concurrency.
+// Then the files server: one SDK-style multipart upload of SERVER_BENCH_FILE_MB (64) MiB and its
+// download, with the server process's peak memory.
 // Servers run in a child process (as `tray-agent server` does), so client and server do not
 // share an event loop. Prints human lines, then one JSON line with the figures.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,9 +25,11 @@ const ENQUEUERS = 8;
 const CREATORS = 16;
 const LONG_POLL_WAIT_MS = 1000;
 const PLAIN_POLL_PAUSE_MS = 20;
+const FILE_MB = Number(process.env.SERVER_BENCH_FILE_MB ?? 64);
 
 interface ChildInfo {
   url: string;
+  filesUrl?: string;
   accessKey?: string;
   secretKey?: string;
 }
@@ -48,7 +53,7 @@ async function serveInThisProcess(mode: 'embedded' | 'bare', dataDir: string): P
       },
     });
     if (!server.createdCredentials) throw new Error('fresh data dir without credentials');
-    process.stdout.write(`${JSON.stringify({ url: server.url, ...server.createdCredentials })}\n`);
+    process.stdout.write(`${JSON.stringify({ url: server.url, filesUrl: server.filesUrl, ...server.createdCredentials })}\n`);
     close = () => server.close();
   } else {
     const body = JSON.stringify({ meta: { id: '0'.repeat(32), result_code: 200, result_subcode: 0, result_msg: 'OK' }, data: {} });
@@ -65,7 +70,9 @@ async function serveInThisProcess(mode: 'embedded' | 'bare', dataDir: string): P
   }
   process.on('message', (message) => {
     if (message !== 'served') return;
-    process.send?.(Object.fromEntries([...served].map(([key, samples]) => [key, summary(samples)])));
+    const figures: Record<string, unknown> = Object.fromEntries([...served].map(([key, samples]) => [key, summary(samples)]));
+    figures['max_rss_mb'] = Math.round(process.resourceUsage().maxRSS / 1024);
+    process.send?.(figures);
   });
   process.once('SIGTERM', () => {
     const cpu = process.cpuUsage();
@@ -119,7 +126,7 @@ function summary(samples: number[]) {
   return { count: sorted.length, p50_ms: round(at(50)), p99_ms: round(at(99)), max_ms: round(sorted.at(-1) ?? 0) };
 }
 
-type ServedSummary = Record<string, ReturnType<typeof summary>>;
+type ServedSummary = Record<string, ReturnType<typeof summary>> & { max_rss_mb?: number };
 
 async function startChild(args: string[]): Promise<{ info: ChildInfo; served(): Promise<ServedSummary>; stop(): Promise<void> }> {
   // SERVER_BENCH_CPU_PROF=DIR writes a V8 CPU profile of the server process there.
@@ -171,6 +178,40 @@ async function measureHttpFloor() {
   } finally {
     await stop();
   }
+}
+
+/** One multipart upload the way the SDK sends it, then the download, byte-compared. */
+async function measureFiles(filesUrl: string, auth: string) {
+  const content = randomBytes(FILE_MB * 1024 * 1024);
+  const path = 'bench/task.0123/artifacts/blob/blob.bin';
+  const boundary = `----bench${randomBytes(6).toString('hex')}`;
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${path}"; filename="${path}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const send = (method: string, target: string, body?: Buffer[]) =>
+    new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+      const length = body?.reduce((sum, part) => sum + part.length, 0);
+      const headers: Record<string, string | number> = { authorization: auth };
+      if (body) Object.assign(headers, { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': length as number });
+      const req = request(`${filesUrl}${target}`, { method, agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      for (const part of body ?? []) req.write(part);
+      req.end();
+    });
+  const uploadStarted = performance.now();
+  const uploaded = await send('POST', '/', [head, content, tail]);
+  const uploadSeconds = (performance.now() - uploadStarted) / 1000;
+  if (uploaded.status !== 200) throw new Error(`upload → HTTP ${uploaded.status}: ${uploaded.body.toString()}`);
+  const downloadStarted = performance.now();
+  const downloaded = await send('GET', `/${path}`);
+  const downloadSeconds = (performance.now() - downloadStarted) / 1000;
+  if (!downloaded.body.equals(content)) throw new Error('the downloaded file differs from the upload');
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return { file_mb: FILE_MB, upload_mb_per_sec: round(FILE_MB / uploadSeconds), download_mb_per_sec: round(FILE_MB / downloadSeconds) };
 }
 
 async function measureEmbeddedServer() {
@@ -247,6 +288,8 @@ async function measureEmbeddedServer() {
     const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
     await Promise.all(pollers);
     const drainSeconds = (performance.now() - enqueueStarted) / 1000;
+    const rssBeforeFiles = (await served()).max_rss_mb;
+    const files = await measureFiles(info.filesUrl as string, auth);
     const serverSide = await served();
     return {
       server_side: {
@@ -262,6 +305,7 @@ async function measureEmbeddedServer() {
       duplicates: [...handed.values()].filter((count) => count > 1).length,
       missing: taskIds.filter((id) => !handed.has(id)).length,
       drain_seconds: Math.round(drainSeconds * 100) / 100,
+      files: { ...files, server_max_rss_mb_before: rssBeforeFiles, server_max_rss_mb_after: serverSide.max_rss_mb },
     };
   } finally {
     await stop();
@@ -288,6 +332,11 @@ async function runBench(): Promise<void> {
       `get_next_task p50 ${serverPop?.p50_ms} ms, p99 ${serverPop?.p99_ms} ms`,
   );
   console.log(`handed out ${server.handed_out}/${TASKS}, duplicates ${server.duplicates}, missing ${server.missing}, drained in ${server.drain_seconds} s`);
+  const files = server.files;
+  console.log(
+    `files server: ${files.file_mb} MiB upload ${files.upload_mb_per_sec} MiB/s, download ${files.download_mb_per_sec} MiB/s; ` +
+      `server peak RSS ${files.server_max_rss_mb_before} MiB before, ${files.server_max_rss_mb_after} MiB after`,
+  );
   console.log(JSON.stringify({ tasks: TASKS, pollers: POLLERS, enqueuers: ENQUEUERS, http_floor: floor, ...server }));
   if (server.duplicates > 0 || server.missing > 0) process.exitCode = 1;
 }

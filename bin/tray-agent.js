@@ -3,9 +3,9 @@
 // with no Electron binary needed. It refuses to start on a Node older than the engines field
 // allows, with the fix, instead of failing later on a syntax or native-module error.
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 12)) {
+if (major < 22 || (major === 22 && minor < 13)) {
   process.stderr.write(
-    `tray-agent needs Node.js >= 22.12 (this is ${process.versions.node}).\n` +
+    `tray-agent needs Node.js >= 22.13 (this is ${process.versions.node}).\n` +
       'Run it through scripts/with-node22.sh, which fetches Node 22 from the npm registry.\n',
   );
   process.exit(1);

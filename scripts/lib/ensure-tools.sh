@@ -16,6 +16,7 @@ ensure_test_prerequisites() {
   command -v git >/dev/null 2>&1 || apt_install git
   command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv python3-pip
   if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3-venv; fi
+  command -v poetry >/dev/null 2>&1 || apt_install python3-poetry # poetry mode tests (Debian 12: 1.3.2)
   # Tests make commits in throwaway repositories; git refuses without an identity.
   git config --global user.email >/dev/null 2>&1 || export GIT_AUTHOR_EMAIL=tests@tray-agent.invalid GIT_COMMITTER_EMAIL=tests@tray-agent.invalid
   git config --global user.name >/dev/null 2>&1 || export GIT_AUTHOR_NAME="Tray Agent tests" GIT_COMMITTER_NAME="Tray Agent tests"

@@ -3,6 +3,7 @@ import type { Db } from './db/open-database.js';
 import type { QueueWaiters } from './queue-waiters.js';
 import type { AuthStore } from './store/auth-store.js';
 import type { EventStore } from './store/event-store.js';
+import type { ModelStore } from './store/model-store.js';
 import type { ProjectStore } from './store/project-store.js';
 import type { QueueStore } from './store/queue-store.js';
 import type { TaskStore } from './store/task-store.js';
@@ -28,6 +29,7 @@ export interface ServerContext {
   tasks: TaskStore;
   queues: QueueStore;
   events: EventStore;
+  models: ModelStore;
   workers: WorkerStore;
   projects: ProjectStore;
   tokens: TokenService;

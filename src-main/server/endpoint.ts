@@ -24,6 +24,13 @@ export interface CallContext {
   responseHeaders: Record<string, string>;
   /** Aborted when the client goes away or the server closes (long-poll waits on it). */
   signal: AbortSignal;
+  /** Whether the caller's connection can still take an answer (checked before handing out a task). */
+  connectionAlive(): boolean;
+  /**
+   * Registers what to undo when this call's answer cannot be delivered (the connection closed
+   * before the answer was written out): get_next_task puts the popped task back.
+   */
+  onUndelivered(undo: () => void): void;
 }
 
 export type EndpointHandler = (ctx: CallContext) => JsonObject | Promise<JsonObject>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool, int } from './request-fields.js';
 import { apiError } from './http/api-error.js';
 import type { JsonObject } from './http/request-params.js';
 
@@ -13,9 +14,9 @@ const stringOrList = z.union([z.string(), z.array(z.string())]).transform((value
 export const listQueryFields = {
   only_fields: z.array(z.string()).optional(),
   order_by: stringOrList.optional(),
-  page: z.number().int().min(0).optional(),
-  page_size: z.number().int().min(1).optional(),
-  search_hidden: z.boolean().optional(),
+  page: int(0).optional(),
+  page_size: int(1).optional(),
+  search_hidden: bool.optional(),
 };
 
 export const idFilter = stringOrList.optional();

@@ -6,6 +6,8 @@ interface Waiter {
   /** Worker the caller said it is (extension field `worker`), so its settings can wake it. */
   workerId: string | null;
   signal: AbortSignal;
+  /** false once the caller's connection cannot take an answer: it then gets no task */
+  alive: () => boolean;
   pop: () => JsonObject;
   finish: (data: JsonObject) => void;
 }
@@ -30,7 +32,14 @@ export class QueueWaiters {
    * Parks a caller. `pop` takes the queue's head for this caller (`{}` when empty). Resolves
    * with what it popped, or `{}` after `timeoutMs`, on abort, or when closing.
    */
-  wait(queueIds: string | readonly string[], timeoutMs: number, signal: AbortSignal, pop: () => JsonObject, workerId: string | null = null): Promise<JsonObject> {
+  wait(
+    queueIds: string | readonly string[],
+    timeoutMs: number,
+    signal: AbortSignal,
+    pop: () => JsonObject,
+    workerId: string | null = null,
+    alive: () => boolean = () => true,
+  ): Promise<JsonObject> {
     const ids = typeof queueIds === 'string' ? [queueIds] : [...new Set(queueIds)];
     if (this.closed || signal.aborted || timeoutMs <= 0 || ids.length === 0) return Promise.resolve({});
     return new Promise((resolve) => {
@@ -41,7 +50,7 @@ export class QueueWaiters {
         resolve(data);
       };
       const onAbort = () => finish({});
-      const waiter: Waiter = { queueIds: ids, workerId, signal, pop, finish };
+      const waiter: Waiter = { queueIds: ids, workerId, signal, alive, pop, finish };
       const timer = setTimeout(() => finish({}), timeoutMs);
       signal.addEventListener('abort', onAbort, { once: true });
       for (const queueId of ids) {
@@ -86,7 +95,8 @@ export class QueueWaiters {
     const list = this.byQueue.get(queueId);
     while (list && list.length > 0) {
       const waiter = list[0] as Waiter;
-      if (waiter.signal.aborted) {
+      // Pop only for a caller still connected: a task handed to a closed socket would be lost.
+      if (waiter.signal.aborted || !waiter.alive()) {
         waiter.finish({});
         continue;
       }

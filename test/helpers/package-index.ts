@@ -4,7 +4,9 @@
  * machine's pip config, and a tiny local Python project with an in-tree build backend (for
  * `-e ./path` and `git+file://` requirements without setuptools or a network).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +20,8 @@ export interface TestPackage {
   version: string;
   /** `Requires-Dist` lines, e.g. `tray-alpha>=1.0`. */
   requires?: string[];
+  /** A wheel made elsewhere (e.g. a real pip, see repackagedPipWheel) instead of a generated one. */
+  prebuilt?: BuiltWheel;
 }
 
 /** A couple of packages: alpha in two versions, beta depending on alpha, gamma with an odd name. */
@@ -137,6 +141,8 @@ export function buildWheel(pkg: TestPackage): BuiltWheel {
 export interface PackageIndex {
   /** The index URL for pip's `--index-url`, e.g. `http://127.0.0.1:PORT/simple/`. */
   url: string;
+  /** `http://127.0.0.1:PORT` — further roots (`IndexOptions.roots`) live below it. */
+  origin: string;
   /** Every request path, in order. */
   requests: string[];
   requestCount(): number;
@@ -147,8 +153,24 @@ function html(body: string): string {
   return `<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="1.0"></head><body>\n${body}\n</body></html>\n`;
 }
 
-export async function startPackageIndex(packages: TestPackage[] = TEST_PACKAGES): Promise<PackageIndex> {
-  const wheels = packages.map((pkg) => ({ project: normaliseName(pkg.name), wheel: buildWheel(pkg) }));
+export interface IndexOptions {
+  /**
+   * More PEP 503 indexes on the same server, by path prefix: `{ 'whl/cu128': [...] }` serves
+   * `/whl/cu128/` (the project list), `/whl/cu128/<project>/` and its files, the layout of
+   * download.pytorch.org. A prefix that is not here answers 404 (an index that does not exist).
+   */
+  roots?: Record<string, TestPackage[]>;
+}
+
+interface ServedWheel {
+  project: string;
+  wheel: BuiltWheel;
+}
+
+export async function startPackageIndex(packages: TestPackage[] = TEST_PACKAGES, options: IndexOptions = {}): Promise<PackageIndex> {
+  const serve = (list: TestPackage[]): ServedWheel[] => list.map((pkg) => ({ project: normaliseName(pkg.name), wheel: pkg.prebuilt ?? buildWheel(pkg) }));
+  const roots = new Map<string, ServedWheel[]>([['simple', serve(packages)]]);
+  for (const [prefix, list] of Object.entries(options.roots ?? {})) roots.set(prefix.replace(/^\/+|\/+$/g, ''), serve(list));
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -157,25 +179,37 @@ export async function startPackageIndex(packages: TestPackage[] = TEST_PACKAGES)
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
-    const parts = url.pathname.split('/').filter(Boolean);
-    if (parts[0] === 'simple' && parts.length === 1) {
-      const projects = [...new Set(wheels.map((w) => w.project))];
-      send(200, 'text/html', html(projects.map((p) => `<a href="/simple/${p}/">${p}</a>`).join('\n')));
+    // The main index's files live at /files/ (where they always did), other roots' below the root.
+    const requestPath = decodeURIComponent(url.pathname)
+      .replace(/^\/+|\/+$/g, '')
+      .replace(/^files\//, 'simple/files/');
+    // The longest prefix that names a root wins (`whl/cu128` before `whl`).
+    const prefix = [...roots.keys()].filter((p) => requestPath === p || requestPath.startsWith(`${p}/`)).sort((a, b) => b.length - a.length)[0];
+    if (prefix === undefined) {
+      send(404, 'text/plain', 'not found');
       return;
     }
-    if (parts[0] === 'simple' && parts.length === 2 && parts[1]) {
-      const project = normaliseName(parts[1]);
+    const wheels = roots.get(prefix)!;
+    const rest = requestPath.slice(prefix.length).split('/').filter(Boolean);
+    if (rest.length === 0) {
+      const projects = [...new Set(wheels.map((w) => w.project))];
+      send(200, 'text/html', html(projects.map((p) => `<a href="/${prefix}/${p}/">${p}</a>`).join('\n')));
+      return;
+    }
+    if (rest.length === 1 && rest[0]) {
+      const project = normaliseName(rest[0]);
       const files = wheels.filter((w) => w.project === project);
       if (files.length === 0) {
         send(404, 'text/plain', 'not found');
         return;
       }
-      const links = files.map((f) => `<a href="/files/${f.wheel.filename}#sha256=${f.wheel.sha256}">${f.wheel.filename}</a>`);
+      const filesBase = prefix === 'simple' ? '/files' : `/${prefix}/files`;
+      const links = files.map((f) => `<a href="${filesBase}/${encodeURIComponent(f.wheel.filename)}#sha256=${f.wheel.sha256}">${f.wheel.filename}</a>`);
       send(200, 'text/html', html(links.join('\n')));
       return;
     }
-    if (parts[0] === 'files' && parts.length === 2) {
-      const file = wheels.find((w) => w.wheel.filename === parts[1]);
+    if (rest[0] === 'files' && rest.length === 2) {
+      const file = wheels.find((w) => w.wheel.filename === rest[1]);
       if (file) {
         send(200, 'application/octet-stream', file.wheel.data);
         return;
@@ -187,6 +221,7 @@ export async function startPackageIndex(packages: TestPackage[] = TEST_PACKAGES)
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/simple/`,
+    origin: `http://127.0.0.1:${port}`,
     requests,
     requestCount: () => requests.length,
     close: () =>
@@ -195,6 +230,60 @@ export async function startPackageIndex(packages: TestPackage[] = TEST_PACKAGES)
         server.close(() => resolve());
       }),
   };
+}
+
+const REPACKAGE_SCRIPT = String.raw`
+import base64, hashlib, sys, zipfile
+source, target, version = sys.argv[1:4]
+def rec(name, data):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}"
+with zipfile.ZipFile(source) as zin:
+    old_info = next(n.split("/")[0] for n in zin.namelist() if n.endswith(".dist-info/METADATA"))
+    new_info = f"pip-{version}.dist-info"
+    files = {}
+    for name in zin.namelist():
+        data = zin.read(name)
+        if name.startswith(old_info + "/"):
+            if name.endswith("/RECORD"):
+                continue
+            name = new_info + name[len(old_info):]
+            if name.endswith("/METADATA"):
+                lines = [f"Version: {version}" if l.startswith("Version:") else l for l in data.decode().split("\n")]
+                data = "\n".join(lines).encode()
+        if name == "pip/__init__.py":
+            text = data.decode()
+            start = text.index("__version__")
+            end = text.index("\n", start)
+            data = (text[:start] + f'__version__ = "{version}"' + text[end:]).encode()
+        files[name] = data
+    record = "\n".join([rec(n, d) for n, d in files.items()] + [f"{new_info}/RECORD,,", ""])
+    files[f"{new_info}/RECORD"] = record.encode()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in files.items():
+            zout.writestr(name, data)
+`;
+
+/** A real pip wheel of this machine (python3's ensurepip, or Debian's python-wheels). */
+export function findLocalPipWheel(): string {
+  const bundled = execFileSync('python3', ['-c', 'import ensurepip, os; print(os.path.join(os.path.dirname(ensurepip.__file__), "_bundled"))'], { encoding: 'utf8' }).trim();
+  for (const dir of [bundled, '/usr/share/python-wheels']) {
+    const wheel = existsSync(dir) ? readdirSync(dir).find((f) => /^pip-.*\.whl$/.test(f)) : undefined;
+    if (wheel) return path.join(dir, wheel);
+  }
+  throw new Error('no pip wheel on this machine (python3 -m ensurepip has none bundled and /usr/share/python-wheels is missing): install python3-venv');
+}
+
+/**
+ * The machine's real pip, re-labelled as version `version` (metadata and `pip.__version__`): a
+ * working pip whose version the tests choose, so `agent.package_manager.pip_version` can be
+ * applied offline.
+ */
+export function repackagedPipWheel(version: string, workDir: string): BuiltWheel {
+  const target = path.join(workDir, `pip-${version}-py3-none-any.whl`);
+  execFileSync('python3', ['-c', REPACKAGE_SCRIPT, findLocalPipWheel(), target, version]);
+  const data = readFileSync(target);
+  return { filename: path.basename(target), data, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
 /**

@@ -39,3 +39,59 @@ export async function createPythonRepo(root: string, name: string, files: Record
   await git(['clone', '--quiet', '--bare', work, bareDir], root);
   return { url: `file://${bareDir}`, commit: stdout.trim(), bareDir };
 }
+
+/** Environment for Debian's poetry in tests: its own HOME, cache and config, no keyring. */
+export function isolatedPoetryEnv(home: string, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    HOME: home,
+    POETRY_CACHE_DIR: join(home, 'poetry-cache'),
+    POETRY_CONFIG_DIR: join(home, 'poetry-config'),
+    POETRY_DATA_DIR: join(home, 'poetry-data'),
+    PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring',
+  };
+}
+
+export interface PoetryProjectSpec {
+  /** The PEP 503 index the project's only source points at (the test's local index). */
+  indexUrl: string;
+  dependencies: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+/**
+ * A poetry project (package `demo`) in `dir`, locked with the real `poetry lock` against the
+ * local index only (the source is `default = true`, so PyPI is never asked). Poetry 1.3 syntax.
+ */
+export async function writeLockedPoetryProject(dir: string, spec: PoetryProjectSpec, env: NodeJS.ProcessEnv): Promise<void> {
+  const table = (deps: Record<string, string>) => Object.entries(deps).map(([name, version]) => `${name} = "${version}"`).join('\n');
+  await mkdir(join(dir, 'demo'), { recursive: true });
+  await writeFile(join(dir, 'demo', '__init__.py'), '');
+  await writeFile(
+    join(dir, 'pyproject.toml'),
+    [
+      '[tool.poetry]',
+      'name = "demo"',
+      'version = "0.1.0"',
+      'description = ""',
+      'authors = ["Tray Agent tests <tests@tray-agent.invalid>"]',
+      '',
+      '[tool.poetry.dependencies]',
+      'python = "^3.9"',
+      table(spec.dependencies),
+      '',
+      ...(spec.devDependencies ? ['[tool.poetry.group.dev.dependencies]', table(spec.devDependencies), ''] : []),
+      '[[tool.poetry.source]]',
+      'name = "local"',
+      `url = "${spec.indexUrl}"`,
+      'default = true',
+      '',
+      '[build-system]',
+      'requires = ["poetry-core"]',
+      'build-backend = "poetry.core.masonry.api"',
+      '',
+    ].join('\n'),
+  );
+  // Locking needs no environment of the project; without this poetry would create one.
+  await execFileAsync('poetry', ['lock', '--no-interaction'], { cwd: dir, env: { ...env, POETRY_VIRTUALENVS_CREATE: 'false' } });
+}

@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
 import { createTask, login, useServerSession, type Session, type JsonRecord } from './api-call.js';
@@ -9,6 +10,43 @@ useServerSession((bed) => ({ server, session } = bed), { longPollMaxMs: 600 });
 
 async function newQueue(name: string): Promise<string> {
   return (await session.ok<{ id: string }>('queues.create', { name })).id;
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** A long-poll get_next_task on its own raw TCP connection, parked on the server when this resolves. */
+async function rawLongPoll(queue: string, waitMs: number): Promise<Socket> {
+  const url = new URL(server.url);
+  const socket = connect(Number(url.port), url.hostname);
+  await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('error', reject));
+  const body = JSON.stringify({ queue, wait_ms: waitMs });
+  socket.write(
+    `POST /queues.get_next_task HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${session.token}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  return socket;
+}
+
+/** Reads one HTTP answer (with Content-Length) from a raw socket and parses its JSON body. */
+function readAnswer(socket: Socket): Promise<JsonRecord> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      const split = buffer.indexOf('\r\n\r\n');
+      if (split < 0) return;
+      const length = Number(/content-length: (\d+)/i.exec(buffer.slice(0, split))?.[1] ?? 0);
+      if (buffer.length - split - 4 >= length) resolve(JSON.parse(buffer.slice(split + 4, split + 4 + length)) as JsonRecord);
+    });
+    socket.once('error', reject);
+  });
 }
 
 describe('queues.get_next_task long-poll', () => {
@@ -68,6 +106,36 @@ describe('queues.get_next_task long-poll', () => {
     const task = await createTask(session);
     await session.ok('queues.add_task', { queue, task });
     expect((await session.ok<JsonRecord>('queues.get_next_task', { queue })).entry.task).toBe(task);
+  });
+
+  it('a caller that hangs up as its task is handed out (answer unread): the task goes back to the head of its queue', async () => {
+    const queue = await newQueue('lp-unread');
+    const first = await createTask(session);
+    const second = await createTask(session);
+    const socket = await rawLongPoll(queue, 600);
+    // The caller stops reading: the answer sits unread in its socket when it closes.
+    socket.pause();
+    await session.ok('queues.add_task', { queue, task: first });
+    await session.ok('queues.add_task', { queue, task: second });
+    await waitUntil(async () => (await session.ok<{ num: number }>('queues.get_num_entries', { queue })).num === 1);
+    socket.destroy();
+    // After the server's confirmation delay the task is back, ahead of the one queued after it.
+    await waitUntil(async () => (await session.ok<{ task: string | null }>('queues.peek_task', { queue })).task === first, 5000);
+    expect((await session.ok<JsonRecord>('queues.get_next_task', { queue })).entry.task).toBe(first);
+    expect((await session.ok<JsonRecord>('queues.get_next_task', { queue })).entry.task).toBe(second);
+  });
+
+  it('a caller that got its task and started it keeps it, even if it closes the connection right away', async () => {
+    const queue = await newQueue('lp-started');
+    const task = await createTask(session);
+    await session.ok('queues.add_task', { queue, task });
+    const socket = await rawLongPoll(queue, 600);
+    const answer = await readAnswer(socket);
+    expect(answer.data.entry.task).toBe(task);
+    await session.ok('tasks.started', { task, force: true });
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 2600));
+    expect((await session.ok<{ num: number }>('queues.get_num_entries', { queue })).num).toBe(0);
   });
 
   it('closing the server releases waiters with an empty answer', async () => {

@@ -1,8 +1,10 @@
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { Db as Database } from '../../src-main/server/db/sqlite.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { startEmbeddedServer } from '../../src-main/server/index.js';
 import { createTask, getTask, login, rawCall, type JsonRecord } from './api-call.js';
 
@@ -121,7 +123,20 @@ describe('restart persistence', () => {
     const first = await startEmbeddedServer({ dataDir: firstDir, port: 0 });
     try {
       const dir = mkdtempSync(join(tmpdir(), 'tray-agent-port2-'));
-      await expect(startEmbeddedServer({ dataDir: dir, port: first.port })).rejects.toThrow(/already in use/);
+      await expect(startEmbeddedServer({ dataDir: dir, port: first.port })).rejects.toThrow(/already in use.*--port/);
+      // the files port taken: the start fails naming --files-port, and leaves no API listener behind
+      const freePort = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as AddressInfo;
+          probe.close(() => resolve(port));
+        });
+      });
+      await expect(startEmbeddedServer({ dataDir: dir, port: freePort, filesPort: first.filesPort })).rejects.toThrow(
+        /embedded files server cannot listen: .*already in use.*--files-port/,
+      );
+      const again = await startEmbeddedServer({ dataDir: dir, port: freePort, filesPort: 0 });
+      expect(again.port).toBe(freePort);
+      await again.close();
       rmSync(dir, { recursive: true, force: true });
     } finally {
       await first.close();

@@ -146,21 +146,23 @@ describe('wire protocol', () => {
     }
   });
 
-  it('answers malformed JSON and non-object bodies with 400/12', async () => {
-    for (const body of ['{"task": ', '[1,2]', '42', '"text"', 'null']) {
+  it('answers malformed JSON and non-object bodies with 400/0, and reads a null body as {}', async () => {
+    for (const body of ['{"task": ', '[1,2]', '42', '"text"']) {
       const result = await session.call('tasks.get_all', undefined, { rawBody: body });
       expect(result.status, body).toBe(400);
-      expect(result.envelope.meta.result_subcode, body).toBe(12);
+      expect(result.envelope.meta.result_subcode, body).toBe(0);
     }
+    const nullBody = await session.call('tasks.get_all', undefined, { rawBody: 'null' });
+    expect(nullBody.status).toBe(200);
   });
 
-  it('missing and mistyped fields: 400/11 and 400/12 naming the field', async () => {
+  it('missing and mistyped fields: 400/12 naming the field, as ClearML words it', async () => {
     const missing = await session.call('tasks.get_by_id', {});
-    expect([missing.status, missing.envelope.meta.result_subcode]).toEqual([400, 11]);
-    expect(missing.envelope.meta.result_msg).toContain('task');
+    expect([missing.status, missing.envelope.meta.result_subcode]).toEqual([400, 12]);
+    expect(missing.envelope.meta.result_msg).toBe("validation error (error for field 'task'. field is required!)");
     const mistyped = await session.call('tasks.get_by_id', { task: 5 });
     expect([mistyped.status, mistyped.envelope.meta.result_subcode]).toEqual([400, 12]);
-    expect(mistyped.envelope.meta.result_msg).toContain('task');
+    expect(mistyped.envelope.meta.result_msg).toContain("error for field 'task'");
   });
 
   it('treats explicit nulls as absent (the agent sends tags:null, machine_stats:null)', async () => {

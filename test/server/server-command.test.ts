@@ -28,6 +28,13 @@ describe('tray-agent server flags', () => {
     });
   });
 
+  it('takes the files server port and upload limit', () => {
+    expect(parseServerFlags({ port: '9000', filesPort: '9001', filesMaxUploadMb: '64' }, '/home/u')).toMatchObject({ port: 9000, filesPort: 9001, maxUploadBytes: 64 * 1024 * 1024 });
+    expect(() => parseServerFlags({ filesPort: 'x' })).toThrow(/--files-port "x"/);
+    expect(() => parseServerFlags({ port: '9000', filesPort: '9000' })).toThrow(/--files-port 9000 is the API's --port/);
+    expect(() => parseServerFlags({ filesMaxUploadMb: '0' })).toThrow(/--files-max-upload-mb "0"/);
+  });
+
   it('names the flag and the fix for bad values', () => {
     expect(() => parseServerFlags({ port: 'abc' })).toThrow(/--port "abc".*integer from 1 to 65535/);
     expect(() => parseServerFlags({ port: '70000' })).toThrow(/--port "70000"/);
@@ -39,9 +46,10 @@ describe('tray-agent server flags', () => {
   it('renders the clearml.conf api section; wildcard binds are reached through loopback', () => {
     expect(clientUrl('0.0.0.0', 8008)).toBe('http://127.0.0.1:8008');
     expect(clientUrl('::1', 8008)).toBe('http://[::1]:8008');
-    const section = renderApiSection('http://127.0.0.1:8008', { accessKey: 'AK', secretKey: 'SK' });
+    const section = renderApiSection('http://127.0.0.1:8008', { accessKey: 'AK', secretKey: 'SK' }, { webUrl: 'http://127.0.0.1:8008', filesUrl: 'http://127.0.0.1:8081' });
     expect(section).toContain('api_server: http://127.0.0.1:8008');
-    expect(section).toContain('files_server: http://127.0.0.1:8008');
+    expect(section).toContain('web_server: http://127.0.0.1:8008');
+    expect(section).toContain('files_server: http://127.0.0.1:8081');
     expect(section).toMatch(/credentials \{\n\s+"access_key" = "AK"\n\s+"secret_key" = "SK"\n\s+\}/);
   });
 });
@@ -66,7 +74,17 @@ describe('tray-agent server run', () => {
     const secretKey = /"secret_key" = "(\w+)"/.exec(output)?.[1] as string;
     expect(output).toContain(`wrote ${confPath}`);
     expect(statSync(confPath).mode & 0o777).toBe(0o600);
-    expect(readFileSync(confPath, 'utf8')).toContain(`"secret_key" = "${secretKey}"`);
+    const conf = readFileSync(confPath, 'utf8');
+    expect(conf).toContain(`"secret_key" = "${secretKey}"`);
+    const filesUrl = /files server on (http:\/\/\S+),/.exec(output)?.[1] as string;
+    expect(filesUrl).not.toBe(url);
+    expect(conf).toContain(`files_server: ${filesUrl}`);
+    expect(conf).toContain(`web_server: ${url}`);
+    // the files server answers there: an upload and its download
+    const form = new FormData();
+    form.append('cmd-test/hello.txt', new Blob(['hi there']), 'cmd-test/hello.txt');
+    expect((await fetch(`${filesUrl}/`, { method: 'POST', body: form })).status).toBe(200);
+    expect(await (await fetch(`${filesUrl}/cmd-test/hello.txt`)).text()).toBe('hi there');
     const session = await login({ url, credentials: { accessKey, secretKey } });
     expect((await session.call('queues.get_default')).status).toBe(200);
     stop();

@@ -175,13 +175,15 @@ describe('status calls', () => {
     expect(data).toMatchObject({ updated: 1, dequeued: { removed: 1 }, fields: { status: 'created' } });
     const task = await getTask(session, id);
     expect(task.status).toBe('created');
-    expect(task.runtime).toBeUndefined();
+    expect(task.runtime).toEqual({});
+    expect(task.last_metrics).toEqual({});
+    expect(task.last_iteration).toBe(0);
     expect(task.last_worker).toBeUndefined();
     expect(task.execution.queue).toBeUndefined();
-    expect(task.script).toEqual({ repository: 'r', entry_point: 'a.py' });
+    expect(task.script).toEqual({ binary: 'python', repository: 'r', entry_point: 'a.py' });
     expect((await session.ok<JsonRecord>('events.get_task_log', { task: id })).total).toBe(0);
     await session.ok('tasks.reset', { task: id, clear_all: true });
-    expect((await getTask(session, id)).script).toBeUndefined();
+    expect((await getTask(session, id)).script).toEqual({ binary: 'python', repository: '', entry_point: '' });
     await session.ok('tasks.completed', { task: id, force: true, publish: true });
     const refused = await session.call('tasks.reset', { task: id });
     expect([refused.status, refused.envelope.meta.result_subcode]).toEqual([400, 110]);

@@ -47,7 +47,7 @@ describe('tasks: create, read, list', () => {
   it('validates name length (400/800), type (400/12), project and parent', async () => {
     await expectError('tasks.create', { name: 'ab', type: 'training' }, 400, 800);
     await expectError('tasks.create', { name: 'abc', type: 'nonsense' }, 400, 12);
-    await expectError('tasks.create', { name: 'abc' }, 400, 11);
+    await expectError('tasks.create', { name: 'abc' }, 400, 12);
     await expectError('tasks.create', { name: 'abc', type: 'training', project: 'f'.repeat(32) }, 400, 401);
     await expectError('tasks.create', { name: 'abc', type: 'training', parent: 'f'.repeat(32) }, 400, 101);
     await expectError('tasks.get_by_id', { task: 'f'.repeat(32) }, 400, 101);
@@ -170,7 +170,7 @@ describe('tasks: edit, update, clone, delete, requirements, ping', () => {
       execution: { artifacts: [{ key: 'in', type: 'x', mode: 'input' }] },
     });
     expect(clone.execution.queue).toBeUndefined();
-    expect(clone.runtime).toBeUndefined();
+    expect(clone.runtime).toEqual({});
     // a clone of a clone keeps the original parent; overrides and a new project apply
     const second = await session.ok<{ id: string; new_project: { id: string; name: string } }>('tasks.clone', {
       task: id,
@@ -202,14 +202,15 @@ describe('tasks: edit, update, clone, delete, requirements, ping', () => {
     expect(entries.map((entry) => entry.task)).not.toContain(id);
   });
 
-  it('set_requirements replaces script.requirements in any status; 400/122 without a script', async () => {
+  it('set_requirements replaces script.requirements in any status, also of a task created without a script', async () => {
     const id = await createTask(session, { script });
     await session.ok('tasks.completed', { task: id, force: true });
     const data = await session.ok<Record<string, unknown>>('tasks.set_requirements', { task: id, requirements: { pip: ['numpy==2.0'], org_pip: 'numpy' } });
     expect(data).toEqual({ updated: 1, fields: { 'script.requirements': { pip: ['numpy==2.0'], org_pip: 'numpy' } } });
     expect((await getTask(session, id)).script.requirements).toEqual({ pip: ['numpy==2.0'], org_pip: 'numpy' });
     const bare = await createTask(session);
-    await expectError('tasks.set_requirements', { task: bare, requirements: {} }, 400, 122);
+    await session.ok('tasks.set_requirements', { task: bare, requirements: { pip: 'six' } });
+    expect((await getTask(session, bare)).script).toEqual({ binary: 'python', repository: '', entry_point: '', requirements: { pip: 'six' } });
   });
 
   it('ping bumps last_update (and active_duration while in progress)', async () => {

@@ -45,3 +45,31 @@ describe('non-responsive task watchdog', () => {
     expect((await getTask(session, task)).status).toBe('stopped');
   });
 });
+
+describe('lost workers', () => {
+  it('fails an in_progress task whose worker stopped reporting it for longer than the worker timeout', async () => {
+    const lost = await createTask(session);
+    const alive = await createTask(session);
+    const shortTimeout = await createTask(session);
+    for (const task of [lost, alive, shortTimeout]) await session.ok('tasks.started', { task, force: true });
+    await session.ok('workers.register', { worker: 'crashed:0' });
+    await session.ok('workers.register', { worker: 'quick:0', timeout: 60 });
+    await session.ok('workers.status_report', { worker: 'crashed:0', timestamp: clock, task: lost });
+    await session.ok('workers.status_report', { worker: 'healthy:0', timestamp: clock, task: alive });
+    await session.ok('workers.status_report', { worker: 'quick:0', timestamp: clock, task: shortTimeout });
+    clock += 90_000;
+    // quick:0 registered with a 60 s timeout: 90 s of silence is too long for it
+    await session.ok('workers.status_report', { worker: 'healthy:0', timestamp: clock, task: alive });
+    // the interval pass (every 25 ms here) or this on-demand one fails it, whichever runs first
+    server.server.runMaintenance();
+    await until(async () => (await getTask(session, shortTimeout)).status === 'failed');
+    expect((await getTask(session, shortTimeout)).status_reason).toBe('worker lost: no status report for 90 s');
+    expect((await getTask(session, lost)).status).toBe('in_progress');
+    clock += 530_000; // crashed:0 silent for 620 s > 600 s; healthy:0 reported 530 s ago
+    await until(async () => (await getTask(session, lost)).status === 'failed');
+    const failed = await getTask(session, lost);
+    expect(failed.status_reason).toBe('worker lost: no status report for 620 s');
+    expect(failed.status_message).toBe('worker crashed:0 lost');
+    expect((await getTask(session, alive)).status).toBe('in_progress');
+  });
+});

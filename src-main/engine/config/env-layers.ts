@@ -90,6 +90,7 @@ export const FIXED_ENV_MAPPINGS: readonly FixedMapping[] = [
   { names: withTrainsAlias('CLEARML_AGENT_PACKAGE_PYTORCH_RESOLVE'), path: ['agent', 'package_manager', 'pytorch_resolve'], kind: STRING },
   { names: ['CLEARML_AGENT_FORCE_UV'], path: ['agent', 'package_manager', 'type'], kind: { type: 'flag', value: 'uv' } },
   { names: ['CLEARML_AGENT_FORCE_POETRY'], path: ['agent', 'package_manager', 'type'], kind: { type: 'flag', value: 'poetry' } },
+  { names: withTrainsAlias('CLEARML_USE_CONDA_BASE_ENV'), path: ['agent', 'package_manager', 'use_conda_base_env'], kind: BOOL },
   { names: withTrainsAlias('CLEARML_AGENT_CUSTOM_BUILD_SCRIPT'), path: ['agent', 'custom_build_script'], kind: STRING },
   { names: withTrainsAlias('CLEARML_CUDA_VERSION').concat('CUDA_VERSION'), path: ['agent', 'cuda_version'], kind: STRING },
   { names: withTrainsAlias('CLEARML_CUDNN_VERSION').concat('CUDNN_VERSION'), path: ['agent', 'cudnn_version'], kind: STRING },

@@ -67,9 +67,24 @@ function packageManagerSchema() {
     postPackages: strList([]),
     postOptionalPackages: strList([]),
     pytorchResolve: oneOf(['pip', 'direct', 'none'], 'pip'),
+    // The pytorch.org index and page templates (`{}` is the CUDA version, e.g. 121).
+    torchNightly: bool(false),
+    extraIndexUrlTemplate: optStr(),
+    nightlyExtraIndexUrlTemplate: optStr(),
+    torchPage: optStr(),
+    torchNightlyPage: optStr(),
+    torchUrlTemplatePrefix: optStr(),
+    torchUrlTemplate: optStr(),
     condaChannels: strList([]),
+    condaFullEnvUpdate: bool(false),
+    condaEnvAsBaseDocker: bool(false),
+    useCondaBaseEnv: bool(false),
     poetryVersion: optStr(),
+    poetryInstallExtraArgs: strList([], 'shell'),
+    poetryFilesFromRepoWorkingDir: bool(false),
     uvVersion: optStr(),
+    uvSyncExtraArgs: strList([], 'shell'),
+    uvFilesFromRepoWorkingDir: bool(false),
   });
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PackageManagerType } from './types.js';
 
 /** Bump when the layout or the meaning of an entry changes, so old entries stop matching. */
-export const ENV_CACHE_SCHEMA = 'tray-agent-env/1';
+export const ENV_CACHE_SCHEMA = 'tray-agent-env/2';
 
 export interface CacheKeyInput {
   packageManager: PackageManagerType;
@@ -14,6 +14,12 @@ export interface CacheKeyInput {
   requirements: string[];
   /** pip settings from the environment that change what gets installed (see pipSettingsFromEnv). */
   pipEnvironment?: Record<string, string>;
+  /** pip_version, pip_legacy_resolver, force_upgrade: pip itself and how it resolves. */
+  pip?: { version: readonly string[]; legacyResolver: readonly string[]; forceUpgrade: boolean };
+  /** Priority/post packages the list actually has (install-plan.ts keyParts). */
+  installOrder?: readonly string[];
+  /** Only when the list has torch packages: how they were resolved and which index was added. */
+  torch?: { resolve: string; indexUrl: string | null; cuda: number | null; lines: readonly string[] } | null;
 }
 
 /** Environment variables through which pip picks indexes and versions without a flag. */
@@ -58,6 +64,11 @@ export function computeCacheKey(input: CacheKeyInput): string {
     extraPipInstallFlags: input.extraPipInstallFlags,
     requirements: [...input.requirements].sort(),
     pipEnvironment: Object.entries(input.pipEnvironment ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+    // Parts that are absent stay out of the text, so adding a setting to the key later does not
+    // change the key of environments it does not concern.
+    ...(input.pip ? { pip: { version: [...input.pip.version], legacyResolver: [...input.pip.legacyResolver], forceUpgrade: input.pip.forceUpgrade } } : {}),
+    ...(input.installOrder && input.installOrder.length > 0 ? { installOrder: [...input.installOrder] } : {}),
+    ...(input.torch ? { torch: { ...input.torch, lines: [...input.torch.lines] } } : {}),
   };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }

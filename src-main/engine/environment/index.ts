@@ -1,25 +1,35 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { BuiltEnvironment } from './build-environment.js';
-import { buildEnvironment, pythonRuns, withRequirementsFile } from './build-environment.js';
+import type { BuildPlan, BuiltEnvironment } from './build-environment.js';
+import { buildEnvironment, installPlan, pythonRuns } from './build-environment.js';
+import { planBuild } from './build-plan.js';
+import type { CacheKeyInput } from './cache-key.js';
 import { computeCacheKey, pipSettingsFromEnv } from './cache-key.js';
 import { useCacheEntry } from './env-cache.js';
 import { EnvironmentError, throwIfCancelled } from './errors.js';
+import { reportableFrozenLines, requirementsReport } from './frozen-requirements.js';
 import type { BuildContext, EnvironmentBuilder } from './installers/builder.js';
 import { condaBuilder } from './installers/conda.js';
 import { requireTool } from './installers/find-tool.js';
+import { findLockProject } from './installers/lock-project.js';
 import { pipBuilder, pipFreeze } from './installers/pip.js';
-import { findPoetryProject, installPoetryProject } from './installers/poetry.js';
+import { installPoetryProject } from './installers/poetry.js';
+import { resolveTool } from './installers/tool-version.js';
 import { uvBuilder } from './installers/uv.js';
+import { installUvProject } from './installers/uv-lock.js';
 import type { InterpreterInfo } from './interpreter.js';
 import { probeInterpreter, resolveInterpreter } from './interpreter.js';
+import { describeIndexes } from './pip-indexes.js';
+import { setUpPip, validatePipSettings } from './pip-setup.js';
+import type { ResolvedRequirements } from './requirement-sources.js';
 import { resolveRequirementSources } from './requirement-sources.js';
-import type { RequirementsPlan } from './requirements.js';
 import { planRequirements } from './requirements.js';
 import type { EnvironmentOptions, EnvironmentRequest, PackageManagerType, PreparedEnvironment } from './types.js';
 import { createUncachedEnvDir, removeEnvDir } from './uncached-venv.js';
+import { isFileSystemError, describeFsError, unwritableReason } from './writable-dir.js';
 
 export { EnvironmentError } from './errors.js';
+export { environmentOptionsFromConfig } from './options-from-config.js';
 export type {
   EnvironmentCacheOptions,
   EnvironmentOptions,
@@ -48,24 +58,43 @@ function toolEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 type ModeChoice =
   | { mode: 'builder'; builder: EnvironmentBuilder; effective: PackageManagerType }
-  | { mode: 'poetry'; poetry: string; projectDir: string };
+  | { mode: 'poetry'; projectDir: string; lockFile: string }
+  | { mode: 'uv-lock'; uv: string; projectDir: string; lockFile: string };
 
 /** Checks the package manager's tool first, so a missing one fails before anything is built. */
-async function choosePackageManager(req: EnvironmentRequest, opts: EnvironmentOptions, env: NodeJS.ProcessEnv): Promise<ModeChoice> {
+async function choosePackageManager(req: EnvironmentRequest, opts: EnvironmentOptions, base: InterpreterInfo, ctx: BuildContext): Promise<ModeChoice> {
+  const env = ctx.env;
   switch (opts.packageManager) {
     case 'pip':
       return { mode: 'builder', builder: pipBuilder, effective: 'pip' };
-    case 'uv':
-      return { mode: 'builder', builder: uvBuilder(await requireTool('uv', 'uv', env)), effective: 'uv' };
+    case 'uv': {
+      const uv = await resolveTool({ tool: 'uv', mode: 'uv', versionSpec: opts.uv?.version, toolsDir: toolsDir(opts), base, indexLines: [] }, ctx);
+      const project = await findLockProject({
+        repoDir: req.repoDir,
+        workingDir: req.workingDir,
+        fromWorkingDir: opts.uv?.filesFromRepoWorkingDir ?? false,
+        lockName: 'uv.lock',
+        setting: 'agent.package_manager.uv_files_from_repo_working_dir',
+      });
+      if (project.found) return { mode: 'uv-lock', uv, projectDir: project.dir, lockFile: project.lockFile };
+      opts.log(`Package manager uv: ${project.why}; installing the task's requirements with uv pip`);
+      return { mode: 'builder', builder: uvBuilder(uv), effective: 'uv' };
+    }
     case 'conda':
-      return { mode: 'builder', builder: condaBuilder(await requireTool('conda', 'conda', env)), effective: 'conda' };
+      return { mode: 'builder', builder: condaBuilder(await requireTool('conda', 'conda', env), opts.conda?.channels ?? []), effective: 'conda' };
     case 'poetry': {
-      const projectDir = await findPoetryProject(req.repoDir, req.workingDir);
-      if (!projectDir) {
-        opts.log('Package manager poetry: no pyproject.toml with poetry.lock in the working dir or repository root; using pip');
+      const project = await findLockProject({
+        repoDir: req.repoDir,
+        workingDir: req.workingDir,
+        fromWorkingDir: opts.poetry?.filesFromRepoWorkingDir ?? false,
+        lockName: 'poetry.lock',
+        setting: 'agent.package_manager.poetry_files_from_repo_working_dir',
+      });
+      if (!project.found) {
+        opts.log(`Package manager poetry: ${project.why}; installing the task's requirements with pip, as clearml-agent does`);
         return { mode: 'builder', builder: pipBuilder, effective: 'pip' };
       }
-      return { mode: 'poetry', poetry: await requireTool('poetry', 'poetry', env), projectDir };
+      return { mode: 'poetry', projectDir: project.dir, lockFile: project.lockFile };
     }
     default:
       throw new EnvironmentError(
@@ -75,43 +104,82 @@ async function choosePackageManager(req: EnvironmentRequest, opts: EnvironmentOp
   }
 }
 
-function indexLines(extraIndexUrls: string[]): string[] {
-  return extraIndexUrls.map((u) => u.trim()).filter(Boolean).map((u) => `--extra-index-url ${u}`);
+const PACKAGE_MANAGERS: readonly string[] = ['pip', 'uv', 'poetry', 'conda'];
+
+function checkPackageManagerType(type: string): void {
+  if (!PACKAGE_MANAGERS.includes(type)) {
+    throw new EnvironmentError(`unknown package manager ${type}`, `agent.package_manager.type is "${type}"; use one of ${PACKAGE_MANAGERS.join(', ')}.`);
+  }
 }
 
-async function preparePoetry(
-  choice: { poetry: string; projectDir: string },
+function toolsDir(opts: EnvironmentOptions): string {
+  return path.join(opts.venvsDir, '.tools');
+}
+
+/** A lock-file install (poetry, uv sync): the lock decides, the task's list is not used; never cached. */
+async function prepareLockProject(
+  choice: Extract<ModeChoice, { mode: 'poetry' | 'uv-lock' }>,
   base: InterpreterInfo,
-  originalRequirements: string | null,
+  resolved: ResolvedRequirements,
   opts: EnvironmentOptions,
   ctx: BuildContext,
 ): Promise<PreparedEnvironment> {
-  opts.log(`Package manager poetry: installing from ${path.join(choice.projectDir, 'poetry.lock')} (the task's package list is not used)`);
-  const { venvDir, python } = await installPoetryProject(choice.poetry, choice.projectDir, base, ctx);
-  const probe = await probeInterpreter(python, ctx.env, ctx.signal);
-  if (!probe.ok) throw new EnvironmentError('failed creating environment', `poetry's environment python (${python}) does not run: ${probe.problem}`);
-  const frozenRequirements = await pipFreeze(python, ctx);
-  const cacheKey = computeCacheKey({
-    packageManager: 'poetry',
-    python: base,
-    systemSitePackages: opts.systemSitePackages,
-    extraIndexUrls: opts.extraIndexUrls,
-    extraPipInstallFlags: opts.extraPipInstallFlags,
-    requirements: frozenRequirements,
-  });
+  let installed: { venvDir: string; python: string };
+  if (choice.mode === 'poetry') {
+    const poetry = await resolveTool({ tool: 'poetry', mode: 'poetry', versionSpec: opts.poetry?.version, toolsDir: toolsDir(opts), base, indexLines: [] }, ctx);
+    opts.log(`Package manager poetry: installing from ${choice.lockFile} (the task's package list is not used)`);
+    installed = await installPoetryProject({ poetry, projectDir: choice.projectDir, lockFile: choice.lockFile, base, installExtraArgs: opts.poetry?.installExtraArgs ?? [], ctx });
+  } else {
+    opts.log(`Package manager uv: installing from ${choice.lockFile} (the task's package list is not used)`);
+    installed = await installUvProject({
+      uv: choice.uv,
+      projectDir: choice.projectDir,
+      lockFile: choice.lockFile,
+      base,
+      cacheDir: path.join(opts.venvsDir, 'uv-cache'),
+      syncExtraArgs: opts.uv?.syncExtraArgs ?? [],
+      ctx,
+    });
+  }
+  const probe = await probeInterpreter(installed.python, ctx.env, ctx.signal);
+  if (!probe.ok) throw new EnvironmentError('failed creating environment', `the environment's python (${installed.python}) does not run: ${probe.problem}`);
+  const frozenRequirements = reportableFrozenLines(await pipFreeze(installed.python, ctx));
   return {
-    pythonExecutable: python,
-    venvDir,
+    pythonExecutable: installed.python,
+    venvDir: installed.venvDir,
     pythonVersion: probe.info.version,
     cacheHit: false,
-    cacheKey,
+    cacheKey: computeCacheKey({
+      packageManager: choice.mode === 'poetry' ? 'poetry' : 'uv',
+      python: base,
+      systemSitePackages: opts.systemSitePackages,
+      extraIndexUrls: opts.extraIndexUrls,
+      extraPipInstallFlags: opts.extraPipInstallFlags,
+      requirements: frozenRequirements,
+    }),
     frozenRequirements,
-    originalRequirements,
+    originalRequirements: resolved.originalRequirements,
+    requirementsReport: requirementsReport(frozenRequirements, resolved.originalRequirements),
     release: async () => undefined,
   };
 }
 
-function prepared(envDir: string, built: BuiltEnvironment, cacheHit: boolean, cacheKey: string, original: string | null, release: () => Promise<void>): PreparedEnvironment {
+function report(builder: EnvironmentBuilder, frozen: string[], original: string | null, opts: EnvironmentOptions): PreparedEnvironment['requirementsReport'] {
+  // clearml-agent writes a conda environment back only with conda_full_env_update.
+  if (builder.name === 'conda' && !opts.conda?.fullEnvUpdate) return null;
+  return requirementsReport(frozen, original);
+}
+
+function prepared(
+  builder: EnvironmentBuilder,
+  envDir: string,
+  built: BuiltEnvironment,
+  cacheHit: boolean,
+  cacheKey: string,
+  original: string | null,
+  opts: EnvironmentOptions,
+  release: () => Promise<void>,
+): PreparedEnvironment {
   return {
     pythonExecutable: path.join(envDir, built.pythonRelative),
     venvDir: envDir,
@@ -120,6 +188,7 @@ function prepared(envDir: string, built: BuiltEnvironment, cacheHit: boolean, ca
     cacheKey,
     frozenRequirements: built.frozenRequirements,
     originalRequirements: original,
+    requirementsReport: report(builder, built.frozenRequirements, original, opts),
     release,
   };
 }
@@ -127,7 +196,7 @@ function prepared(envDir: string, built: BuiltEnvironment, cacheHit: boolean, ca
 async function buildUncached(
   builder: EnvironmentBuilder,
   base: InterpreterInfo,
-  plan: RequirementsPlan,
+  plan: BuildPlan,
   cacheKey: string,
   original: string | null,
   opts: EnvironmentOptions,
@@ -136,9 +205,9 @@ async function buildUncached(
   const runDir = await createUncachedEnvDir(opts.venvsDir, base.version);
   const envDir = path.join(runDir, 'env');
   try {
-    const built = await buildEnvironment(builder, envDir, base, indexLines(opts.extraIndexUrls), plan.installLines, ctx);
+    const built = await buildEnvironment(builder, envDir, base, plan, ctx);
     let released = false;
-    return prepared(envDir, built, false, cacheKey, original, async () => {
+    return prepared(builder, envDir, built, false, cacheKey, original, opts, async () => {
       if (released) return;
       released = true;
       await removeEnvDir(runDir);
@@ -153,7 +222,7 @@ async function buildUncached(
 async function installIntoInterpreter(
   builder: EnvironmentBuilder,
   base: InterpreterInfo,
-  installLines: string[],
+  plan: BuildPlan,
   original: string | null,
   opts: EnvironmentOptions,
   ctx: BuildContext,
@@ -161,15 +230,20 @@ async function installIntoInterpreter(
   // The interpreter as named (a venv's python is a link to its base: the link is what we want).
   const python = opts.pythonBinary && path.isAbsolute(opts.pythonBinary) ? opts.pythonBinary : base.executable;
   opts.log(`Installing into ${python} itself (no virtual environment)`);
-  if (installLines.length > 0) await withRequirementsFile([...indexLines(opts.extraIndexUrls), ...installLines], (file) => builder.install(python, file, ctx));
+  // pip_version is not applied here: this pip belongs to the image or machine, not to the agent.
+  const installFlags = builder.usesPip ? await setUpPip(python, base.version, plan.indexLines, plan.pip, ctx, false) : [];
+  const buildCtx = { ...ctx, installFlags };
+  await installPlan(builder, python, plan, buildCtx);
+  const frozenRequirements = reportableFrozenLines(await builder.freeze(python, buildCtx), plan.directTorchUrls);
   return {
     pythonExecutable: python,
     venvDir: base.prefix,
     pythonVersion: base.version,
     cacheHit: false,
     cacheKey: '',
-    frozenRequirements: await builder.freeze(python, ctx),
+    frozenRequirements,
     originalRequirements: original,
+    requirementsReport: report(builder, frozenRequirements, original, opts),
     release: async () => undefined,
   };
 }
@@ -185,67 +259,121 @@ async function useInterpreterAsIs(req: EnvironmentRequest, opts: EnvironmentOpti
     cacheKey: '',
     frozenRequirements: [],
     originalRequirements: null,
+    requirementsReport: null,
     release: async () => undefined,
   };
+}
+
+function cacheWarning(dir: string, reason: string): string {
+  return (
+    `WARNING: environment cache ${dir} cannot be used (${reason}); this task runs without it, building a fresh environment. ` +
+    'Make the folder writable for the agent user, or set agent.venvs_cache.path (env CLEARML_AGENT_VENV_CACHE_PATH) to a writable folder, or to "" to turn the cache off.'
+  );
+}
+
+/**
+ * pip's cache (agent.pip_download_cache.path): used when writable; otherwise pip runs without a
+ * cache and the log says why, once. A PIP_CACHE_DIR / PIP_NO_CACHE_DIR of the caller wins.
+ */
+async function setUpPipCache(opts: EnvironmentOptions, env: NodeJS.ProcessEnv): Promise<void> {
+  const dir = opts.pipCacheDir;
+  if (!dir || env.PIP_CACHE_DIR || env.PIP_NO_CACHE_DIR) return;
+  const reason = await unwritableReason(dir);
+  if (reason === null) {
+    env.PIP_CACHE_DIR = dir;
+    return;
+  }
+  opts.log(
+    `WARNING: pip cache ${dir} cannot be used (${reason}); pip runs without a cache for this task (every package is downloaded). ` +
+      'Make the folder writable for the agent user, or set agent.pip_download_cache.path to a writable folder (or agent.pip_download_cache.enabled: false).',
+  );
+  env.PIP_NO_CACHE_DIR = '1';
 }
 
 async function prepare(req: EnvironmentRequest, opts: EnvironmentOptions): Promise<PreparedEnvironment> {
   throwIfCancelled(opts.signal);
   const env = toolEnvironment(opts.env);
+  const requirementOptionLines: string[] = [];
+  let currentIndexLines: string[] = [];
   const ctx: BuildContext = {
     env,
     log: opts.log,
     signal: opts.signal,
     extraPipInstallFlags: opts.extraPipInstallFlags,
     systemSitePackages: opts.systemSitePackages,
+    installFlags: [],
+    describeIndexes: () => describeIndexes({ indexLines: currentIndexLines, requirementOptionLines, extraPipInstallFlags: opts.extraPipInstallFlags, env }),
   };
   if (req.skipInstall) return useInterpreterAsIs(req, opts, env);
-  const choice = await choosePackageManager(req, opts, env);
+  checkPackageManagerType(opts.packageManager);
   const base = await resolveInterpreter(req.binary, opts, env, opts.signal);
   opts.log(`Python ${base.version}: ${base.executable}`);
+  const choice = await choosePackageManager(req, opts, base, ctx);
+  validatePipSettings({ pipVersion: opts.pipVersion ?? [], legacyResolver: opts.pipLegacyResolver ?? [], forceUpgrade: false }, base.version);
+  await setUpPipCache(opts, env);
 
   const resolved = await resolveRequirementSources(req.requirements, req.repoDir, req.workingDir, opts);
-  if (choice.mode === 'poetry') return preparePoetry(choice, base, resolved.originalRequirements, opts, ctx);
+  if (choice.mode !== 'builder') return prepareLockProject(choice, base, resolved, opts, ctx);
 
+  const { builder } = choice;
   opts.log(resolved.description);
-  const plan = planRequirements(resolved.sources, { pathExists: existsSync });
-  for (const warning of plan.warnings) opts.log(`WARNING: ${warning}`);
-  if (req.installIntoInterpreter) return installIntoInterpreter(choice.builder, base, plan.installLines, resolved.originalRequirements, opts, ctx);
-  const cacheKey = computeCacheKey({
+  const requirements = planRequirements(resolved.sources, { pathExists: existsSync });
+  for (const warning of requirements.warnings) opts.log(`WARNING: ${warning}`);
+  const { plan, keyParts } = await planBuild(requirements.installLines, base, opts, env, builder.usesPip);
+  currentIndexLines = plan.indexLines;
+  requirementOptionLines.push(...plan.install.optionLines);
+  const original = resolved.originalRequirements;
+  if (req.installIntoInterpreter) return installIntoInterpreter(builder, base, plan, original, opts, ctx);
+
+  const keyInput: CacheKeyInput = {
     packageManager: choice.effective,
     python: base,
     systemSitePackages: opts.systemSitePackages,
     extraIndexUrls: opts.extraIndexUrls,
     extraPipInstallFlags: opts.extraPipInstallFlags,
-    requirements: plan.keyLines,
+    requirements: requirements.keyLines,
     pipEnvironment: pipSettingsFromEnv(env),
-  });
-  const original = resolved.originalRequirements;
+    ...keyParts,
+  };
+  const cacheKey = computeCacheKey(keyInput);
+  const uncached = () => buildUncached(builder, base, plan, cacheKey, original, opts, ctx);
 
-  if (!opts.cache) return buildUncached(choice.builder, base, plan, cacheKey, original, opts, ctx);
-  if (plan.uncacheableReason) {
-    opts.log(`Environment cache: not caching this environment: ${plan.uncacheableReason}`);
-    return buildUncached(choice.builder, base, plan, cacheKey, original, opts, ctx);
+  if (!opts.cache) return uncached();
+  if (requirements.uncacheableReason) {
+    opts.log(`Environment cache: not caching this environment: ${requirements.uncacheableReason}`);
+    return uncached();
+  }
+  const cache = opts.cache;
+  const unwritable = await unwritableReason(cache.dir);
+  if (unwritable) {
+    opts.log(cacheWarning(cache.dir, unwritable));
+    return uncached();
   }
 
-  const outcome = await useCacheEntry<BuiltEnvironment>(
-    { ...opts.cache, log: opts.log, signal: opts.signal },
-    cacheKey,
-    {
+  let building = false;
+  let outcome;
+  try {
+    outcome = await useCacheEntry<BuiltEnvironment>({ ...cache, log: opts.log, signal: opts.signal }, cacheKey, {
       isUsable: (contentDir, meta) => pythonRuns(path.join(contentDir, meta.pythonRelative)),
       build: (contentDir) => {
+        building = true;
         opts.log(`Environment cache: miss for ${cacheKey}; building`);
-        return buildEnvironment(choice.builder, contentDir, base, indexLines(opts.extraIndexUrls), plan.installLines, ctx);
+        return buildEnvironment(builder, contentDir, base, plan, ctx);
       },
-    },
-  );
+    });
+  } catch (error) {
+    // The cache itself failed (an entry or lock of another user, a full disk): the task goes on without it.
+    if (building || !isFileSystemError(error)) throw error;
+    opts.log(cacheWarning(cache.dir, await describeFsError(error, cache.dir)));
+    return uncached();
+  }
   if (outcome.kind === 'not-cached') {
     opts.log(`Environment cache: not caching this environment: ${outcome.reason}`);
-    return buildUncached(choice.builder, base, plan, cacheKey, original, opts, ctx);
+    return uncached();
   }
   const { lease } = outcome;
   if (lease.hit) opts.log(`Environment cache: hit ${cacheKey} (${lease.meta.frozenRequirements.length} packages, python ${lease.meta.pythonVersion})`);
-  return prepared(lease.contentDir, lease.meta, lease.hit, cacheKey, original, () => lease.release());
+  return prepared(builder, lease.contentDir, lease.meta, lease.hit, cacheKey, original, opts, () => lease.release());
 }
 
 /**

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { AgentConfig } from '../config/index.js';
 import { collectSecretValues } from '../config/index.js';
+import { environmentOptionsFromConfig } from '../environment/index.js';
 import type { TaskRunSettings } from './settings.js';
 
 export interface RunOverrides {
@@ -38,7 +39,6 @@ function childConfigFrom(config: AgentConfig): Record<string, unknown> {
 export function taskRunSettingsFromConfig(config: AgentConfig, overrides: RunOverrides = {}): TaskRunSettings {
   const { agent } = config;
   const baseEnv = overrides.baseEnv ?? process.env;
-  const cacheDisabled = agent.packageManager.type === 'poetry' || agent.packageManager.type === 'uv';
   const skipPythonEnvInstall = agent.skipPythonEnvInstall || truthy(baseEnv['CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL']);
   return {
     workRoot: join(agent.stateDir, 'work'),
@@ -54,27 +54,7 @@ export function taskRunSettingsFromConfig(config: AgentConfig, overrides: RunOve
       forceSshUser: agent.forceGitSshUser,
       translateSsh: agent.translateSsh,
     },
-    environment: {
-      pythonBinary: agent.pythonBinary ?? null,
-      defaultPython: agent.defaultPython ?? null,
-      ignoreRequestedPythonVersion: agent.ignoreRequestedPythonVersion,
-      packageManager: agent.packageManager.type,
-      extraIndexUrls: agent.packageManager.extraIndexUrl,
-      extraPipInstallFlags: agent.packageManager.extraPipInstallFlags,
-      forceRepoRequirementsTxt: agent.packageManager.forceRepoRequirementsTxt,
-      forceOriginalRequirements: agent.packageManager.forceOriginalRequirements,
-      systemSitePackages: agent.packageManager.systemSitePackages,
-      venvsDir: agent.venvsDir,
-      cache:
-        agent.venvsCache.path && !cacheDisabled
-          ? {
-              dir: agent.venvsCache.path,
-              maxEntries: agent.venvsCache.maxEntries,
-              freeSpaceThresholdGb: agent.venvsCache.freeSpaceThresholdGb,
-              lockTimeoutSec: agent.venvsCache.lockTimeoutSec,
-            }
-          : null,
-    },
+    environment: environmentOptionsFromConfig(agent),
     baseEnv,
     gpuEnv: overrides.gpuEnv ?? {},
     forceGitRootPythonPath: agent.forceGitRootPythonPath,

@@ -20,6 +20,13 @@ export class GitCommandError extends Error {
   }
 }
 
+const AUTH_FAILURE = /could not read (Username|Password)|Authentication failed|terminal prompts disabled|HTTP Basic: Access denied|Permission denied \(publickey|The requested URL returned error: 40[13]/i;
+
+/** Whether git's stderr says the server refused (or asked for) credentials. */
+export function isAuthFailure(stderr: string): boolean {
+  return AUTH_FAILURE.test(stderr);
+}
+
 export interface GitRunOptions {
   cwd?: string;
   /** Written to git's stdin (otherwise stdin is closed so nothing can wait on a prompt). */

@@ -6,11 +6,12 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { createAskPassHelper, type AskPassHelper } from './askpass.js';
 import { WorkspaceError, type WorkspaceFailureReason } from './errors.js';
 import { acquireFileLock } from './file-lock.js';
-import { baseGitEnv, createGitRunner, GitCommandError, withGitConfigEnv, type GitRunner } from './git-command.js';
+import { baseGitEnv, createGitRunner, GitCommandError, isAuthFailure, withGitConfigEnv, type GitRunner } from './git-command.js';
 import { createScrubber, credentialsWithoutRepository, planRepoAccess, repoNameFromUrl, type AskPassCredentials } from './repo-url.js';
 import { checkoutRevision, describeRevision, planRevision, resolveRevision, type ResolvedRevision, type RevisionSpec } from './revision.js';
 import { applyPatch, classifyScriptDiff, literalScriptFileName, writeLiteralScript, type ScriptDiff } from './script-diff.js';
 import type { PreparedWorkspace, WorkspaceOptions, WorkspaceRequest } from './types.js';
+import { describeFsError, isFileSystemError, unwritableReason } from '../environment/writable-dir.js';
 import { cacheEntryPaths, cloneMirror, cloneWithoutCache, syncMirror } from './vcs-cache.js';
 
 const DEFAULT_CACHE_LOCK_TIMEOUT_MS = 300_000;
@@ -30,7 +31,6 @@ function insideDir(base: string, child: string | null, field: string): string {
   return target;
 }
 
-const AUTH_FAILURE = /could not read (Username|Password)|Authentication failed|terminal prompts disabled|HTTP Basic: Access denied|Permission denied \(publickey/i;
 const CLONE_HINT = 'Check the URL, that the commit/branch was pushed, and that the agent can read the repository (agent.git_user/git_pass for https, an ssh key for ssh)';
 const AUTH_HINT =
   'The server asked for credentials the agent could not give: set agent.git_user and agent.git_pass (a token) for https — ' +
@@ -48,7 +48,7 @@ async function gitStep<T>(reason: WorkspaceFailureReason, what: string, hint: st
   } catch (error) {
     if (!(error instanceof GitCommandError)) throw error;
     const detail = error.stderr || error.message;
-    const advice = !hint ? '' : HOST_KEY_FAILURE.test(detail) ? HOST_KEY_HINT : AUTH_FAILURE.test(detail) ? AUTH_HINT : hint;
+    const advice = !hint ? '' : HOST_KEY_FAILURE.test(detail) ? HOST_KEY_HINT : isAuthFailure(detail) ? AUTH_HINT : hint;
     throw new WorkspaceError(reason, `${what}: ${detail}${advice ? `. ${advice}` : ''}`);
   }
 }
@@ -71,41 +71,76 @@ async function materializeRepository(opts: {
 }): Promise<void> {
   const { git, fetchUrl, repoDir, spec, log } = opts;
   if (opts.vcsCacheDir) {
-    const paths = cacheEntryPaths(resolve(opts.vcsCacheDir), fetchUrl);
-    await mkdir(resolve(opts.vcsCacheDir), { recursive: true });
-    const lock = await acquireFileLock(paths.lockPath, {
-      timeoutMs: opts.lockTimeoutMs,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      onWait: (holder) => log(`vcs cache: ${paths.entryDir} is in use by ${holder}; waiting`),
-    });
-    if (lock) {
+    const cacheDir = resolve(opts.vcsCacheDir);
+    const unwritable = await unwritableReason(cacheDir);
+    if (unwritable) {
+      log(vcsCacheWarning(cacheDir, unwritable));
+    } else {
       try {
-        const outcome = await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, CLONE_HINT, () =>
-          syncMirror({ git, fetchUrl, paths, spec, log }),
-        );
-        log(`vcs cache: ${outcome === 'hit' ? 'hit, no fetch needed' : outcome} (${paths.entryDir})`);
-        // A local clone hard-links the mirror's objects: fast, and independent of later evictions.
-        const cloneFromMirror = () => git.run(['clone', '--no-checkout', '--quiet', '--', paths.mirrorDir, repoDir]);
-        try {
-          await cloneFromMirror();
-        } catch (error) {
-          if (!(error instanceof GitCommandError)) throw error;
-          // A fetch doesn't notice objects lost from the mirror; a clone from it does.
-          log(`vcs cache: cloning from the cache failed (${error.stderr}); re-cloning the cache entry`);
-          await rm(repoDir, { recursive: true, force: true });
-          await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, CLONE_HINT, () => cloneMirror(git, fetchUrl, paths));
-          await gitStep('failed cloning repository', `failed cloning from the vcs cache ${paths.mirrorDir}`, '', cloneFromMirror);
-        }
-      } finally {
-        await lock.release();
+        if (await cloneThroughCache({ ...opts, cacheDir })) return;
+      } catch (error) {
+        // The cache itself failed (an entry of another user, a full disk): clone without it.
+        if (!isFileSystemError(error)) throw error;
+        log(vcsCacheWarning(cacheDir, await describeFsError(error, cacheDir)));
+        await rm(repoDir, { recursive: true, force: true });
       }
-      // The checkout's origin is the real remote, so relative submodule URLs and later fetches work.
-      await git.run(['remote', 'set-url', 'origin', fetchUrl], { cwd: repoDir, quiet: true });
-      return;
     }
-    log(`vcs cache: ${paths.entryDir} still in use after ${Math.round(opts.lockTimeoutMs / 1000)} s; cloning without the cache`);
   }
   await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, CLONE_HINT, () => cloneWithoutCache(git, fetchUrl, repoDir, spec));
+}
+
+function vcsCacheWarning(dir: string, reason: string): string {
+  return (
+    `WARNING: vcs cache ${dir} cannot be used (${reason}); this task clones without it. ` +
+    'Make the folder writable for the agent user, or set agent.vcs_cache.path to a writable folder (or agent.vcs_cache.enabled: false).'
+  );
+}
+
+/** Clone through the vcs cache; false when its entry stayed locked too long (clone without it). */
+async function cloneThroughCache(opts: {
+  git: GitRunner;
+  fetchUrl: string;
+  repoDir: string;
+  spec: RevisionSpec;
+  cacheDir: string;
+  lockTimeoutMs: number;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}): Promise<boolean> {
+  const { git, fetchUrl, repoDir, spec, log } = opts;
+  const paths = cacheEntryPaths(opts.cacheDir, fetchUrl);
+  const lock = await acquireFileLock(paths.lockPath, {
+    timeoutMs: opts.lockTimeoutMs,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onWait: (holder) => log(`vcs cache: ${paths.entryDir} is in use by ${holder}; waiting`),
+  });
+  if (lock) {
+    try {
+      const outcome = await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, CLONE_HINT, () =>
+        syncMirror({ git, fetchUrl, paths, spec, log }),
+      );
+      log(`vcs cache: ${outcome === 'hit' ? 'hit, no fetch needed' : outcome} (${paths.entryDir})`);
+      // A local clone hard-links the mirror's objects: fast, and independent of later evictions.
+      const cloneFromMirror = () => git.run(['clone', '--no-checkout', '--quiet', '--', paths.mirrorDir, repoDir]);
+      try {
+        await cloneFromMirror();
+      } catch (error) {
+        if (!(error instanceof GitCommandError)) throw error;
+        // A fetch doesn't notice objects lost from the mirror; a clone from it does.
+        log(`vcs cache: cloning from the cache failed (${error.stderr}); re-cloning the cache entry`);
+        await rm(repoDir, { recursive: true, force: true });
+        await gitStep('failed cloning repository', `failed cloning repository ${fetchUrl}`, CLONE_HINT, () => cloneMirror(git, fetchUrl, paths));
+        await gitStep('failed cloning repository', `failed cloning from the vcs cache ${paths.mirrorDir}`, '', cloneFromMirror);
+      }
+    } finally {
+      await lock.release();
+    }
+    // The checkout's origin is the real remote, so relative submodule URLs and later fetches work.
+    await git.run(['remote', 'set-url', 'origin', fetchUrl], { cwd: repoDir, quiet: true });
+    return true;
+  }
+  log(`vcs cache: ${paths.entryDir} still in use after ${Math.round(opts.lockTimeoutMs / 1000)} s; cloning without the cache`);
+  return false;
 }
 
 async function updateSubmodules(git: GitRunner, repoDir: string, log: (line: string) => void): Promise<void> {

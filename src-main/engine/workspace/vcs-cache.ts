@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tryAcquireFileLock } from './file-lock.js';
-import type { GitRunner } from './git-command.js';
+import { GitCommandError, isAuthFailure, type GitRunner } from './git-command.js';
 import { repoCacheKey, repoNameFromUrl } from './repo-url.js';
 import { mirrorHasRevision, type RevisionSpec } from './revision.js';
 
@@ -32,8 +32,13 @@ export function cacheEntryPaths(cacheDir: string, fetchUrl: string): CacheEntryP
 
 export type MirrorOutcome = 'hit' | 'fetched' | 'cloned' | 'recloned';
 
-/** (Re-)creates the entry's mirror from the origin. */
+/**
+ * (Re-)creates the entry's mirror from the origin. A failed clone leaves an existing mirror as
+ * it was: the failure may be this task's (a wrong password in its URL, a typo), and the entry
+ * is shared by every task of that repository.
+ */
 export async function cloneMirror(git: GitRunner, fetchUrl: string, paths: CacheEntryPaths): Promise<void> {
+  const hadMirror = existsSync(paths.mirrorDir);
   await mkdir(paths.entryDir, { recursive: true });
   // Clone beside the final place and rename, so a killed clone never leaves a half mirror.
   const staging = join(paths.entryDir, `mirror.partial-${randomBytes(4).toString('hex')}`);
@@ -45,7 +50,7 @@ export async function cloneMirror(git: GitRunner, fetchUrl: string, paths: Cache
     await rename(staging, paths.mirrorDir);
   } catch (error) {
     // Leave no empty entry behind for a repository that could not be cloned.
-    await rm(paths.entryDir, { recursive: true, force: true });
+    if (!hadMirror) await rm(paths.entryDir, { recursive: true, force: true });
     throw error;
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -99,6 +104,8 @@ export async function syncMirror(opts: {
       await fetchMirror(git, fetchUrl, paths.mirrorDir);
       outcome = 'fetched';
     } catch (error) {
+      // The server refused this task's credentials: the mirror is fine, a new clone would be refused too.
+      if (error instanceof GitCommandError && isAuthFailure(error.stderr)) throw error;
       log(`vcs cache: fetch failed (${(error as Error).message}); re-cloning the cache entry`);
       await cloneMirror(git, fetchUrl, paths);
       outcome = 'recloned';

@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { schemaMigrations } from './schema.js';
+import { Db } from './sqlite.js';
 
-export type Db = Database.Database;
+export type { Db } from './sqlite.js';
 
 export const DATABASE_FILE = 'server.db';
 
@@ -14,7 +14,7 @@ export const DATABASE_FILE = 'server.db';
  */
 export function openDatabase(dataDir: string): { db: Db; created: boolean } {
   const file = join(dataDir, DATABASE_FILE);
-  const db = new Database(file);
+  const db = new Db(file);
   try {
     chmodSync(file, 0o600);
     db.pragma('journal_mode = WAL');

@@ -56,4 +56,24 @@ export const schemaMigrations: readonly string[] = [
   -- rowid (seq) order within (task, type): what after_seq follow-reads scan.
   CREATE INDEX events_by_task_seq ON events (task_id, type);
   `,
+  `
+  CREATE TABLE models (
+    id TEXT PRIMARY KEY,
+    task TEXT,
+    project TEXT,
+    last_update INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX models_by_task ON models (task);
+  CREATE INDEX models_by_project ON models (project);
+  -- One row per change of a queue's length (push, pop, removal): queues.get_queue_metrics.
+  CREATE TABLE queue_metrics (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue_id TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    queue_length INTEGER NOT NULL,
+    avg_waiting_ms REAL NOT NULL
+  );
+  CREATE INDEX queue_metrics_by_queue ON queue_metrics (queue_id, timestamp);
+  `,
 ];

@@ -1,16 +1,23 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { Db } from './open-database.js';
+import type { Db } from './sqlite.js';
 
 // Runs in the worker: its own connection to the same file, checkpointing the WAL on a timer.
 // PASSIVE never blocks the server's writers; the fsync it implies happens off the event loop.
+// The worker loads node:sqlite itself, so it drops the same single ExperimentalWarning.
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driverPath);
-const db = new Database(workerData.file);
-db.pragma('busy_timeout = 1000');
+const emitWarning = process.emitWarning;
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
+  const text = typeof warning === 'string' ? warning : warning && warning.message;
+  if (type === 'ExperimentalWarning' && String(text).startsWith('SQLite is an experimental feature')) return;
+  emitWarning.call(process, warning, ...rest);
+};
+const { DatabaseSync } = require('node:sqlite');
+process.emitWarning = emitWarning;
+const db = new DatabaseSync(workerData.file, { timeout: 1000 });
 const checkpoint = () => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (error) { parentPort.postMessage({ error: String(error && error.message || error) }); }
+  try { db.prepare('PRAGMA wal_checkpoint(PASSIVE)').all(); } catch (error) { parentPort.postMessage({ error: String(error && error.message || error) }); }
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on('message', (message) => {
@@ -39,8 +46,7 @@ export function startWalCheckpointer(db: Db, file: string, intervalMs: number, l
   };
   let worker: Worker;
   try {
-    const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
-    worker = new Worker(workerSource, { eval: true, workerData: { file, driverPath, intervalMs } });
+    worker = new Worker(workerSource, { eval: true, workerData: { file, intervalMs } });
   } catch (error) {
     fallBack((error as Error).message);
     return { stop: async () => {} };

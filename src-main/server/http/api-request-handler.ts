@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   MAX_API_VERSION,
   compareApiVersions,
@@ -47,6 +48,72 @@ export interface ServedCall {
   durationMs: number;
 }
 
+/**
+ * How long after an answer that carries an undo (a popped task) the caller closing its
+ * connection counts as "never got it": a keep-alive client that read the answer keeps the
+ * connection (or sends its next request on it); one that closed (or timed out) as the answer
+ * went out leaves its FIN or reset right after.
+ */
+const DELIVERY_GRACE_MS = 1000;
+/** Undoing waits this long after such a close, so a tasks.started already on its way lands first. */
+const UNDO_CONFIRM_MS = 2000;
+
+interface PendingDelivery {
+  undo: () => void;
+  writtenAt: number;
+}
+
+interface SocketWatch {
+  pending: PendingDelivery[];
+}
+
+/**
+ * Answers with an undo, per connection, until the caller proves it read them (its next request
+ * on the connection) or the grace period passes. One pair of listeners per socket, however many
+ * answers go out on it.
+ */
+const socketWatches = new WeakMap<Socket, SocketWatch>();
+
+function watchSocket(socket: Socket, shutdown: AbortSignal): SocketWatch {
+  const existing = socketWatches.get(socket);
+  if (existing) return existing;
+  const watch: SocketWatch = { pending: [] };
+  socketWatches.set(socket, watch);
+  const onPeerClosed = () => {
+    const now = performance.now();
+    const lost = watch.pending.filter((entry) => now - entry.writtenAt <= DELIVERY_GRACE_MS);
+    watch.pending = [];
+    if (lost.length === 0) return;
+    setTimeout(() => {
+      if (shutdown.aborted) return;
+      for (const entry of lost) entry.undo();
+    }, UNDO_CONFIRM_MS).unref();
+  };
+  socket.once('end', onPeerClosed);
+  // A peer that closes with our answer unread resets the connection (no FIN): an error close.
+  socket.once('close', (hadError: boolean) => (hadError ? onPeerClosed() : (watch.pending = [])));
+  return watch;
+}
+
+/** A new request on the connection: the caller read the answers before it. */
+function requestArrived(socket: Socket): void {
+  const watch = socketWatches.get(socket);
+  if (watch) watch.pending = [];
+}
+
+/**
+ * Runs `undo` when the answer just written did not reach the caller: the connection closed
+ * before the answer was fully written, or the caller closed it within the grace period without
+ * another request. The undo itself re-checks the state it would restore (a started task stays).
+ */
+function watchDelivery(req: IncomingMessage, res: ServerResponse, undo: () => void, shutdown: AbortSignal): void {
+  res.once('close', () => {
+    if (!res.writableFinished) undo();
+  });
+  const watch = watchSocket(req.socket, shutdown);
+  watch.pending.push({ undo, writtenAt: performance.now() });
+}
+
 interface ResolvedEndpoint {
   definition: EndpointDefinition;
   requested: ApiVersion;
@@ -80,8 +147,11 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
   }
   const maxVersion = parseApiVersion(MAX_API_VERSION) as ApiVersion;
 
-  function send(res: ServerResponse, envelope: Envelope, extraHeaders: Record<string, string> = {}): void {
-    if (res.headersSent || res.destroyed) return;
+  /** Writes the envelope; false when the connection can no longer take it. */
+  function send(res: ServerResponse, envelope: Envelope, extraHeaders: Record<string, string> = {}): boolean {
+    // (A pipelined response may not have its socket yet; Node buffers it, so only a socket that
+    // is there and closed counts as gone.)
+    if (res.headersSent || res.destroyed || (res.socket && (res.socket.destroyed || !res.socket.writable))) return false;
     const body = JSON.stringify(envelope);
     res.writeHead(envelope.meta.result_code, {
       'content-type': 'application/json',
@@ -89,6 +159,7 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
       ...extraHeaders,
     });
     res.end(body);
+    return true;
   }
 
   function resolve(pathname: string, meta: CallMeta): ResolvedEndpoint {
@@ -149,6 +220,20 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
       }
       return abort.signal;
     };
+    // Undo actions for an answer that never reaches the caller: run once, when the answer
+    // could not be written, or when the connection closed before it was fully written out.
+    let undoActions: Array<() => void> | null = null;
+    const runUndo = () => {
+      const actions = undoActions ?? [];
+      undoActions = [];
+      for (const undo of actions) {
+        try {
+          undo();
+        } catch (error) {
+          options.log(`undoing an undelivered ${definition.name} answer failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    };
     const ctx: CallContext = {
       endpoint: definition.name,
       version: requested,
@@ -163,10 +248,22 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
       get signal() {
         return signal();
       },
+      // (req.destroyed is no guide: a fully read request is destroyed while its socket lives on.)
+      connectionAlive: () => !req.socket.destroyed && req.socket.writable && !res.destroyed && !res.writableEnded,
+      onUndelivered(undo) {
+        (undoActions ??= []).push(undo);
+      },
     };
     try {
       const data = await definition.handle(ctx);
-      send(res, successEnvelope(meta, data), ctx.responseHeaders);
+      const written = send(res, successEnvelope(meta, data), ctx.responseHeaders);
+      if (undoActions) {
+        if (!written) runUndo();
+        else watchDelivery(req, res, runUndo, options.shutdownSignal);
+      }
+    } catch (error) {
+      if (undoActions) runUndo();
+      throw error;
     } finally {
       if (abort) {
         res.off('close', onClose);
@@ -177,6 +274,7 @@ export function createApiRequestHandler(options: RequestHandlerOptions) {
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const arrived = performance.now();
+    requestArrived(req.socket);
     const id = newId();
     const meta: CallMeta = {
       id,

@@ -40,7 +40,10 @@ export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise
   });
 }
 
-/** A plain JSON body: any content type, empty means `{}`, anything but an object is refused. */
+/**
+ * A plain JSON body: any content type, empty (or `null`) means `{}`. Text that is not JSON, or
+ * JSON that is not an object, is ClearML's 400/0: the call cannot even be read.
+ */
 export function parseJsonBody(raw: Buffer): JsonObject {
   const text = raw.toString('utf8');
   if (text.trim() === '') return {};
@@ -48,10 +51,11 @@ export function parseJsonBody(raw: Buffer): JsonObject {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw apiError('validation_error', `malformed JSON body: ${(error as Error).message}; send one JSON object`);
+    throw apiError('bad_request', `malformed JSON body: ${(error as Error).message}; send one JSON object`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw apiError('validation_error', 'request body must be a JSON object');
+  if (parsed === null) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw apiError('bad_request', 'the request body must be a JSON object');
   }
   return parsed as JsonObject;
 }

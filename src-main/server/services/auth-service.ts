@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { int } from '../request-fields.js';
 import { TOKEN_COOKIE } from '../auth/authenticate.js';
 import type { ServerContext } from '../context.js';
 import type { EndpointDefinition } from '../endpoint.js';
@@ -8,7 +9,7 @@ import { parseRequest } from '../validation.js';
 export const DEFAULT_TOKEN_EXPIRATION_SEC = 30 * 24 * 3600;
 export const MAX_TOKEN_EXPIRATION_SEC = 365 * 24 * 3600;
 
-const loginRequest = z.object({ expiration_sec: z.number().int().optional() });
+const loginRequest = z.object({ expiration_sec: int().optional() });
 
 /** auth.login (Basic, or Bearer to refresh) and auth.logout (revokes the token's session). */
 export function authEndpoints(ctx: ServerContext): EndpointDefinition[] {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { bool, int } from '../request-fields.js';
 import type { ServerContext } from '../context.js';
 import { isoDate } from '../datetime.js';
 import type { CallContext, EndpointDefinition } from '../endpoint.js';
@@ -16,11 +17,11 @@ const MAX_LOG_BATCH = 10_000;
 
 const getTaskLogRequest = z.object({
   task: z.string(),
-  batch_size: z.number().int().min(1).optional(),
-  navigate_earlier: z.boolean().optional(),
+  batch_size: int(1).optional(),
+  navigate_earlier: bool.optional(),
   from_timestamp: z.number().optional(),
   order: z.enum(['asc', 'desc']).optional(),
-  after_seq: z.number().int().min(0).optional(),
+  after_seq: int(0).optional(),
 });
 
 class EventRejected extends Error {}

@@ -102,7 +102,7 @@ export function projectsEndpoints(ctx: ServerContext): EndpointDefinition[] {
       name: 'projects.create',
       versions: ['2.1'],
       handle(call) {
-        const { name, ...fields } = parseRequest(requests.create, call.body);
+        const { name, ...fields } = parseRequest(requests.create, call.body, { missingFields: 'missing_required_fields' });
         return ctx.db.transaction(() => ({ id: createProject(ctx, call.identity, name, fields).id }))();
       },
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool, int } from '../request-fields.js';
 import type { ServerContext } from '../context.js';
 import { isoDate } from '../datetime.js';
 import type { EndpointDefinition } from '../endpoint.js';
@@ -19,10 +20,9 @@ import {
 import { HIDDEN_QUEUE_TAGS, type QueueOperations } from '../queues/queue-operations.js';
 import type { QueueDoc } from '../store/queue-store.js';
 import type { TaskOperations } from '../tasks/task-operations.js';
+import { mergeMetadata, metadataItemSchema, metadataMap, metadataSchema, withoutMetadataKeys } from '../metadata.js';
 import { parseRequest } from '../validation.js';
 
-const metadataItem = z.object({ key: z.string(), type: z.string().optional(), value: z.string().optional() });
-const metadataSchema = z.union([z.array(metadataItem), z.record(z.string(), metadataItem.partial())]);
 
 const queueFields = {
   tags: z.array(z.string()).optional(),
@@ -38,38 +38,41 @@ const requests = {
     tags: stringListFilter,
     system_tags: stringListFilter,
     search_text: z.string().optional(),
-    max_task_entries: z.number().int().min(0).optional(),
+    max_task_entries: int(0).optional(),
     ...listQueryFields,
   }),
-  getById: z.object({ queue: z.string(), max_task_entries: z.number().int().min(0).optional() }),
+  getById: z.object({ queue: z.string(), max_task_entries: int(0).optional() }),
   create: z.object({ name: z.string(), ...queueFields }),
   update: z.object({ queue: z.string(), name: z.string().optional(), ...queueFields }),
-  delete: z.object({ queue: z.string(), force: z.boolean().optional() }),
+  delete: z.object({ queue: z.string(), force: bool.optional() }),
   getNextTask: z.object({
     queue: z.string(),
-    get_task_info: z.boolean().optional(),
+    get_task_info: bool.optional(),
     task: z.string().optional(),
-    wait_ms: z.number().int().min(0).optional(),
+    wait_ms: int(0).optional(),
     // Our extensions (advertised in the token's tray_agent claim): pull from the first non-empty
     // of several queues in this order, and say which worker waits so its settings can wake it.
     queues: z.array(z.string()).min(1).max(100).optional(),
     worker: z.string().optional(),
   }),
-  addTask: z.object({ queue: z.string(), task: z.string(), update_execution_queue: z.boolean().optional() }),
-  removeTask: z.object({ queue: z.string(), task: z.string(), update_task_status: z.boolean().optional() }),
+  addTask: z.object({ queue: z.string(), task: z.string(), update_execution_queue: bool.optional() }),
+  removeTask: z.object({ queue: z.string(), task: z.string(), update_task_status: bool.optional() }),
   queueOnly: z.object({ queue: z.string() }),
+  addMetadata: z.object({ queue: z.string(), metadata: z.array(metadataItemSchema), replace_metadata: bool.optional() }),
+  deleteMetadata: z.object({ queue: z.string(), keys: z.array(z.string()) }),
+  moveBy: z.object({ queue: z.string(), task: z.string(), count: int(1).optional() }),
+  move: z.object({ queue: z.string(), task: z.string() }),
+  metrics: z.object({
+    from_date: z.number(),
+    to_date: z.number(),
+    interval: int(1),
+    queue_ids: z.array(z.string()).optional(),
+    refresh: bool.optional(),
+  }),
 };
 
-function metadataMap(input: z.output<typeof metadataSchema>): QueueDoc['metadata'] {
-  const result: QueueDoc['metadata'] = {};
-  const items = Array.isArray(input)
-    ? input
-    : Object.entries(input).map(([key, item]) => ({ ...item, key: item.key ?? key }));
-  for (const item of items) {
-    Object.defineProperty(result, item.key, { value: item, enumerable: true, writable: true, configurable: true });
-  }
-  return result;
-}
+/** queues.get_queue_metrics answers at most this many buckets per queue. */
+const MAX_METRIC_BUCKETS = 10_000;
 
 /** ClearML's queue names: stripped, at least 3 characters, unique. */
 export function validQueueName(ctx: ServerContext, raw: string, exceptId?: string): string {
@@ -101,6 +104,8 @@ export function createQueue(
   ctx.queues.insert(queue);
   return queue;
 }
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 export function queuesEndpoints(ctx: ServerContext, queueOps: QueueOperations, taskOps: TaskOperations): EndpointDefinition[] {
   const inTransaction = <T>(fn: () => T): T => ctx.db.transaction(fn)();
@@ -223,18 +228,27 @@ export function queuesEndpoints(ctx: ServerContext, queueOps: QueueOperations, t
         const queueIds = request.queues ?? [request.queue];
         for (const queueId of queueIds) queueOps.require(queueId);
         const options = { task: request.task, getTaskInfo: request.get_task_info };
+        // Pops only for a connected caller, and puts the task back at the head of its queue
+        // when the answer cannot be delivered (the caller hung up meanwhile).
         const pop = (): JsonObject => {
+          if (!call.connectionAlive()) return {};
           for (const queueId of queueIds) {
             const popped = queueOps.popNext(queueId, call.identity, options);
+            if (!popped) continue;
+            call.onUndelivered(() => {
+              if (queueOps.returnToHead(popped)) {
+                ctx.log(`queues.get_next_task: the caller hung up before task ${popped.entry.task_id} reached it; back at the head of queue ${queueId}`);
+              }
+            });
             // With several queues the caller learns which one served it.
-            if (Object.keys(popped).length > 0) return request.queues ? { ...popped, queue: queueId } : popped;
+            return request.queues ? { ...popped.answer, queue: queueId } : popped.answer;
           }
           return {};
         };
         const popped = pop();
         if (Object.keys(popped).length > 0 || !request.wait_ms || request.task !== undefined) return popped;
         const waitMs = Math.min(request.wait_ms, ctx.settings.longPollMaxMs);
-        return ctx.waiters.wait(queueIds, waitMs, call.signal, pop, request.worker ?? null);
+        return ctx.waiters.wait(queueIds, waitMs, call.signal, pop, request.worker ?? null, call.connectionAlive);
       },
     },
     {
@@ -303,6 +317,111 @@ export function queuesEndpoints(ctx: ServerContext, queueOps: QueueOperations, t
           queueOps.touchQueue(request.queue);
           return { removed_tasks: removed };
         });
+      },
+    },
+    {
+      name: 'queues.add_or_update_metadata',
+      versions: ['2.13'],
+      handle(call) {
+        const request = parseRequest(requests.addMetadata, call.body);
+        return inTransaction(() => {
+          const queue = queueOps.require(request.queue);
+          queue.metadata = mergeMetadata(queue.metadata, request.metadata, request.replace_metadata === true);
+          queue.last_update = isoDate(ctx.now());
+          ctx.queues.save(queue);
+          return { updated: 1 };
+        });
+      },
+    },
+    {
+      name: 'queues.delete_metadata',
+      versions: ['2.13'],
+      handle(call) {
+        const request = parseRequest(requests.deleteMetadata, call.body);
+        return inTransaction(() => {
+          const queue = queueOps.require(request.queue);
+          const { metadata, removed } = withoutMetadataKeys(queue.metadata, request.keys);
+          if (!removed) return { updated: 0 };
+          queue.metadata = metadata;
+          queue.last_update = isoDate(ctx.now());
+          ctx.queues.save(queue);
+          return { updated: 1 };
+        });
+      },
+    },
+    {
+      name: 'queues.move_task_forward',
+      versions: ['2.4'],
+      handle(call) {
+        const request = parseRequest(requests.moveBy, call.body);
+        return { position: queueOps.moveTask(request.queue, request.task, (index) => index - (request.count ?? 1)) };
+      },
+    },
+    {
+      name: 'queues.move_task_backward',
+      versions: ['2.4'],
+      handle(call) {
+        const request = parseRequest(requests.moveBy, call.body);
+        return { position: queueOps.moveTask(request.queue, request.task, (index) => index + (request.count ?? 1)) };
+      },
+    },
+    {
+      name: 'queues.move_task_to_front',
+      versions: ['2.4'],
+      handle(call) {
+        const request = parseRequest(requests.move, call.body);
+        return { position: queueOps.moveTask(request.queue, request.task, () => 0) };
+      },
+    },
+    {
+      name: 'queues.move_task_to_back',
+      versions: ['2.4'],
+      handle(call) {
+        const request = parseRequest(requests.move, call.body);
+        return { position: queueOps.moveTask(request.queue, request.task, (_index, length) => length - 1) };
+      },
+    },
+    {
+      name: 'queues.get_queue_metrics',
+      versions: ['2.4', '2.20'],
+      handle(call) {
+        const request = parseRequest(requests.metrics, call.body);
+        if (request.to_date <= request.from_date) {
+          throw apiError('validation_error', "error for field 'to_date'. must be later than from_date", { from_date: request.from_date, to_date: request.to_date });
+        }
+        const buckets = Math.ceil((request.to_date - request.from_date) / request.interval);
+        if (buckets > MAX_METRIC_BUCKETS) {
+          throw apiError('validation_error', `error for field 'interval'. ${buckets} buckets asked for; give an interval that makes at most ${MAX_METRIC_BUCKETS}`);
+        }
+        const queueIds = request.queue_ids && request.queue_ids.length > 0 ? request.queue_ids : ctx.queues.all().map((queue) => queue.id);
+        const fromMs = request.from_date * 1000;
+        const toMs = request.to_date * 1000;
+        const intervalMs = request.interval * 1000;
+        const queues = queueIds.map((queueId) => {
+          queueOps.require(queueId);
+          const samples = ctx.queues.metricSamples(queueId, fromMs, toMs);
+          // A bucket without changes keeps the state the last change left (queues do not move on their own).
+          let last = ctx.queues.metricSampleBefore(queueId, fromMs) ?? { queue_length: 0, avg_waiting_ms: 0 };
+          const dates: number[] = [];
+          const lengths: number[] = [];
+          const waits: number[] = [];
+          let next = 0;
+          for (let start = fromMs; start < toMs; start += intervalMs) {
+            const inBucket: typeof samples = [];
+            while (next < samples.length && (samples[next]?.timestamp ?? Infinity) < start + intervalMs) inBucket.push(samples[next++] as (typeof samples)[number]);
+            dates.push(Math.floor(start / 1000));
+            if (inBucket.length === 0) {
+              lengths.push(last.queue_length);
+              waits.push(round3(last.avg_waiting_ms / 1000));
+              continue;
+            }
+            lengths.push(round3(inBucket.reduce((sum, sample) => sum + sample.queue_length, 0) / inBucket.length));
+            waits.push(round3(inBucket.reduce((sum, sample) => sum + sample.avg_waiting_ms, 0) / inBucket.length / 1000));
+            last = inBucket[inBucket.length - 1] as (typeof samples)[number];
+          }
+          return { queue: queueId, dates, avg_waiting_times: waits, queue_lengths: lengths };
+        });
+        return { queues };
       },
     },
   ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool } from '../request-fields.js';
 import type { ServerContext } from '../context.js';
 import { isoDate } from '../datetime.js';
 import type { EndpointDefinition } from '../endpoint.js';
@@ -24,22 +25,22 @@ const requests = {
       }),
     ),
     replace_hyperparams: z.enum(['none', 'section', 'all']).optional(),
-    force: z.boolean().optional(),
+    force: bool.optional(),
   }),
   deleteHyperParams: z.object({
     task: z.string(),
     hyperparams: z.array(z.object({ section: z.string(), name: z.string().optional() })),
-    force: z.boolean().optional(),
+    force: bool.optional(),
   }),
   getConfigurations: z.object({ tasks: taskIds, names: z.array(z.string()).optional() }),
-  getConfigurationNames: z.object({ tasks: taskIds, skip_empty: z.boolean().optional() }),
+  getConfigurationNames: z.object({ tasks: taskIds, skip_empty: bool.optional() }),
   editConfiguration: z.object({
     task: z.string(),
     configuration: z.array(
       z.object({ name: z.string(), value: paramValue, type: z.string().optional(), description: z.string().optional() }),
     ),
-    replace_configuration: z.boolean().optional(),
-    force: z.boolean().optional(),
+    replace_configuration: bool.optional(),
+    force: bool.optional(),
   }),
 };
 

@@ -1,48 +1,53 @@
 import { z } from 'zod';
+import { bool } from '../request-fields.js';
 import type { ServerContext } from '../context.js';
 import { isoDate } from '../datetime.js';
 import type { CallContext, EndpointDefinition } from '../endpoint.js';
-import { ApiError, apiError } from '../http/api-error.js';
+import { runBatchOperation } from '../batch-operation.js';
+import { apiError } from '../http/api-error.js';
 import type { JsonObject } from '../http/request-params.js';
 import type { Identity } from '../identity.js';
+import type { ModelOperations } from '../models/model-operations.js';
 import type { QueueOperations } from '../queues/queue-operations.js';
 import type { QueueDoc } from '../store/queue-store.js';
 import { isTaskStatus, type TaskStatus } from '../tasks/status-machine.js';
 import type { TaskDoc } from '../tasks/task-document.js';
+import { withTaskDefaults } from '../tasks/task-defaults.js';
 import type { TaskOperations } from '../tasks/task-operations.js';
+import { publishTask } from '../tasks/task-publish.js';
 import { statusChangeFields } from '../tasks/task-schemas.js';
 import { parseRequest } from '../validation.js';
 import { createQueue } from './queues-service.js';
 
 const requests = {
   statusChange: z.object(statusChangeFields),
-  completed: z.object({ ...statusChangeFields, publish: z.boolean().optional() }),
-  stop: z.object({ ...statusChangeFields, include_pipeline_steps: z.boolean().optional() }),
+  completed: z.object({ ...statusChangeFields, publish: bool.optional() }),
+  stop: z.object({ ...statusChangeFields, include_pipeline_steps: bool.optional() }),
   stopMany: z.object({
     ids: z.array(z.string()).min(1),
-    force: z.boolean().optional(),
+    force: bool.optional(),
     status_reason: z.string().optional(),
     status_message: z.string().optional(),
-    include_pipeline_steps: z.boolean().optional(),
+    include_pipeline_steps: bool.optional(),
   }),
   enqueue: z.object({
     ...statusChangeFields,
     queue: z.string().optional(),
     queue_name: z.string().optional(),
-    verify_watched_queue: z.boolean().optional(),
-    update_execution_queue: z.boolean().optional(),
+    verify_watched_queue: bool.optional(),
+    update_execution_queue: bool.optional(),
   }),
   dequeue: z.object({
     ...statusChangeFields,
-    remove_from_all_queues: z.boolean().optional(),
+    remove_from_all_queues: bool.optional(),
     new_status: z.string().optional(),
   }),
   reset: z.object({
     ...statusChangeFields,
-    clear_all: z.boolean().optional(),
-    return_file_urls: z.boolean().optional(),
-    delete_output_models: z.boolean().optional(),
-    delete_external_artifacts: z.boolean().optional(),
+    clear_all: bool.optional(),
+    return_file_urls: bool.optional(),
+    delete_output_models: bool.optional(),
+    delete_external_artifacts: bool.optional(),
   }),
 };
 
@@ -53,6 +58,7 @@ export function taskStatusEndpoints(
   ctx: ServerContext,
   taskOps: TaskOperations,
   queueOps: QueueOperations,
+  modelOps: ModelOperations,
 ): EndpointDefinition[] {
   const inTransaction = <T>(fn: () => T): T => ctx.db.transaction(fn)();
 
@@ -131,10 +137,9 @@ export function taskStatusEndpoints(
       fields.completed = task.completed;
       const request = parseRequest(requests.completed, call.body);
       if (!request.publish) return { published: 0 };
-      taskOps.setStatus(task, 'published', { force: true, reason: request.status_reason }, call.identity);
-      task.published = task.status_changed;
+      const published = publishTask(task, { force: true, reason: request.status_reason }, call.identity, taskOps, modelOps);
       fields.status = 'published';
-      fields.published = task.published;
+      fields.published = published.published;
       return { published: 1 };
     }),
     simpleChange('tasks.failed', ['2.1'], 'failed'),
@@ -152,20 +157,11 @@ export function taskStatusEndpoints(
       versions: ['2.13', '2.30'],
       handle(call) {
         const request = parseRequest(requests.stopMany, call.body);
-        const succeeded: JsonObject[] = [];
-        const failed: JsonObject[] = [];
-        for (const id of request.ids) {
-          try {
-            const result = inTransaction(() =>
-              stopOne({ task: id, force: request.force, status_reason: request.status_reason, status_message: request.status_message }, call.identity),
-            );
-            succeeded.push({ id, ...result });
-          } catch (error) {
-            if (!(error instanceof ApiError)) throw error;
-            failed.push({ id, error: { codes: [error.code, error.subcode], msg: error.message, data: {} } });
-          }
-        }
-        return { succeeded, failed };
+        return runBatchOperation(request.ids, (id) =>
+          inTransaction(() =>
+            stopOne({ task: id, force: request.force, status_reason: request.status_reason, status_message: request.status_message }, call.identity),
+          ),
+        );
       },
     },
     {
@@ -267,6 +263,7 @@ export function taskStatusEndpoints(
             'last_iteration',
             'last_worker',
             'last_worker_report',
+            'last_worker_timeout_sec',
             'started',
             'completed',
             'published',
@@ -286,11 +283,14 @@ export function taskStatusEndpoints(
             }
             task.execution = execution;
           }
+          // Draft output models nobody else uses go with the run (delete_output_models, default true).
+          const models = modelOps.releaseTaskOutputs(task, request.delete_output_models !== false, true);
           if (task.models?.output) task.models = { ...task.models, output: [] };
           fields.last_update = task.last_update = isoDate(ctx.now());
-          ctx.tasks.save(task);
-          const urls = request.return_file_urls ? { model_urls: [], event_urls: [], artifact_urls: [] } : null;
-          return { updated: 1, fields, dequeued: { removed }, deleted_models: 0, urls };
+          // Cleared fields come back as ClearML's empty defaults (runtime {}, last_metrics {}, ...).
+          ctx.tasks.save(withTaskDefaults(task));
+          const urls = request.return_file_urls ? { model_urls: models.deletedUris, event_urls: [], artifact_urls: [] } : null;
+          return { updated: 1, fields, dequeued: { removed }, deleted_models: models.deletedUris.length, urls };
         });
       },
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool } from '../request-fields.js';
 import type { ServerContext } from '../context.js';
 import { isoDate } from '../datetime.js';
 import type { EndpointDefinition } from '../endpoint.js';
@@ -9,6 +10,7 @@ import { newId } from '../ids.js';
 import { isTaskStatus } from '../tasks/status-machine.js';
 import type { TaskDoc } from '../tasks/task-document.js';
 import { applyTaskFields, checkTaskName, normalizeConfiguration, normalizeHyperparams } from '../tasks/task-edit.js';
+import type { ModelOperations } from '../models/model-operations.js';
 import type { TaskOperations } from '../tasks/task-operations.js';
 import { queryTasks, taskQuerySchema } from '../tasks/task-query.js';
 import {
@@ -18,6 +20,7 @@ import {
   hyperparamsSchema,
   taskFieldsSchema,
 } from '../tasks/task-schemas.js';
+import { withTaskDefaults } from '../tasks/task-defaults.js';
 import { renderTask } from '../tasks/task-shapes.js';
 import { parseRequest } from '../validation.js';
 import { findOrCreateProject } from './projects-service.js';
@@ -29,7 +32,7 @@ const editableFields = Object.fromEntries(
 const requests = {
   create: z.object(taskFieldsSchema),
   taskOnly: z.object({ task: z.string() }),
-  edit: z.object({ task: z.string(), force: z.boolean().optional(), ...editableFields }),
+  edit: z.object({ task: z.string(), force: bool.optional(), ...editableFields }),
   update: z.object({
     task: z.string(),
     name: z.string().optional(),
@@ -56,14 +59,14 @@ const requests = {
     new_task_container: containerSchema.optional(),
     new_task_input_models: z.array(z.object({ name: z.string().optional(), model: z.string() })).optional(),
     execution_overrides: executionSchema.optional(),
-    validate_references: z.boolean().optional(),
+    validate_references: bool.optional(),
   }),
   delete: z.object({
     task: z.string(),
-    force: z.boolean().optional(),
-    move_to_trash: z.boolean().optional(),
-    return_file_urls: z.boolean().optional(),
-    delete_output_models: z.boolean().optional(),
+    force: bool.optional(),
+    move_to_trash: bool.optional(),
+    return_file_urls: bool.optional(),
+    delete_output_models: bool.optional(),
   }),
   setRequirements: z.object({ task: z.string(), requirements: z.record(z.string(), z.unknown()) }),
 };
@@ -78,7 +81,7 @@ function executionForClone(execution: JsonObject): JsonObject {
   return copy;
 }
 
-export function tasksEndpoints(ctx: ServerContext, taskOps: TaskOperations): EndpointDefinition[] {
+export function tasksEndpoints(ctx: ServerContext, taskOps: TaskOperations, modelOps: ModelOperations): EndpointDefinition[] {
   const inTransaction = <T>(fn: () => T): T => ctx.db.transaction(fn)();
 
   const requireProject = (projectId: string | undefined) => {
@@ -128,7 +131,7 @@ export function tasksEndpoints(ctx: ServerContext, taskOps: TaskOperations): End
           requireParent(request.parent);
           const task = newTaskDoc(call.identity, request.name, request.type);
           applyTaskFields(task, request);
-          ctx.tasks.insert(task);
+          ctx.tasks.insert(withTaskDefaults(task));
           return { id: task.id };
         });
       },
@@ -238,10 +241,10 @@ export function tasksEndpoints(ctx: ServerContext, taskOps: TaskOperations): End
           if (request.new_task_container) clone.container = request.new_task_container;
           const inputModels = request.new_task_input_models ?? source.models?.input ?? [];
           clone.models = { input: structuredClone(inputModels), output: [] };
-          if (source.output?.destination !== undefined) clone.output = { destination: source.output.destination };
-          if (source.output_dest !== undefined) clone.output_dest = source.output_dest;
+          const destination = source.output?.destination ?? source.output_dest;
+          if (destination !== undefined) clone.output = { destination };
           if (request.execution_overrides) applyTaskFields(clone, { execution: request.execution_overrides });
-          ctx.tasks.insert(clone);
+          ctx.tasks.insert(withTaskDefaults(clone));
           return { id: clone.id, ...result };
         });
       },
@@ -267,9 +270,13 @@ export function tasksEndpoints(ctx: ServerContext, taskOps: TaskOperations): End
             ctx.tasks.save(child);
             updatedChildren++;
           }
+          const artifactUrls = (Array.isArray(task.execution?.artifacts) ? (task.execution.artifacts as JsonObject[]) : [])
+            .map((artifact) => artifact.uri)
+            .filter((uri): uri is string => typeof uri === 'string' && uri !== '');
+          const models = modelOps.releaseTaskOutputs(task, request.delete_output_models !== false, false);
           ctx.tasks.delete(task.id);
-          const urls = request.return_file_urls ? { model_urls: [], event_urls: [], artifact_urls: [] } : null;
-          return { deleted: true, updated_children: updatedChildren, updated_models: 0, events: { deleted: deletedEvents }, urls };
+          const urls = request.return_file_urls ? { model_urls: models.deletedUris, event_urls: [], artifact_urls: artifactUrls } : null;
+          return { deleted: true, updated_children: updatedChildren, updated_models: models.detached, events: { deleted: deletedEvents }, urls };
         });
       },
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { int } from '../request-fields.js';
 import type { ServerContext } from '../context.js';
 import { isoDate } from '../datetime.js';
 import type { EndpointDefinition } from '../endpoint.js';
@@ -10,11 +11,34 @@ import type { WorkerRecord } from '../store/worker-store.js';
 import { parseRequest } from '../validation.js';
 
 const stringList = z.array(z.string());
+const numbers = z.array(z.number().nullable()).nullable().optional();
+const amount = z.number().nullable().optional();
+
+/**
+ * ClearML's MachineStats: per-core and per-GPU figures are lists, the rest numbers. A wrong
+ * type is a 400/12; keys it does not know (clearml-agent's `gpu_fraction`) pass, as there.
+ */
+const machineStatsSchema = z.looseObject({
+  cpu_usage: numbers,
+  cpu_temperature: numbers,
+  gpu_usage: numbers,
+  gpu_temperature: numbers,
+  gpu_memory_free: numbers,
+  gpu_memory_used: numbers,
+  memory_used: amount,
+  memory_free: amount,
+  network_tx: amount,
+  network_rx: amount,
+  disk_free_home: amount,
+  disk_free_temp: amount,
+  disk_read: amount,
+  disk_write: amount,
+});
 
 const requests = {
   register: z.object({
     worker: z.string().min(1),
-    timeout: z.number().int().optional(),
+    timeout: int().optional(),
     queues: stringList.optional(),
     tags: stringList.optional(),
     system_tags: stringList.optional(),
@@ -26,12 +50,12 @@ const requests = {
     task: z.string().optional(),
     queue: z.string().optional(),
     queues: stringList.optional(),
-    machine_stats: z.record(z.string(), z.unknown()).optional(),
+    machine_stats: machineStatsSchema.optional(),
     tags: stringList.optional(),
     system_tags: stringList.optional(),
   }),
   getAll: z.object({
-    last_seen: z.number().int().min(0).optional(),
+    last_seen: int(0).optional(),
     tags: stringList.optional(),
     system_tags: stringList.optional(),
     worker_pattern: z.string().optional(),
@@ -182,6 +206,7 @@ export function workersEndpoints(ctx: ServerContext, taskOps: TaskOperations): E
             record.task = task.id;
             task.last_worker = request.worker;
             task.last_worker_report = isoDate(now);
+            task.last_worker_timeout_sec = record.register_timeout;
             taskOps.touch(task);
             ctx.tasks.save(task);
           }

@@ -6,6 +6,15 @@ export interface StoredEvent {
   doc: JsonObject;
 }
 
+/** The fields of a scalar event the charts need, read without parsing the whole document. */
+export interface ScalarPoint {
+  metric: string;
+  variant: string;
+  iter: number | null;
+  value: number | null;
+  timestamp: number;
+}
+
 interface EventRow {
   seq: number;
   doc: string;
@@ -35,6 +44,23 @@ export class EventStore {
       after: db.prepare<[string, string, number, number], EventRow>(
         'SELECT seq, doc FROM events WHERE task_id = ? AND type = ? AND timestamp > ? ORDER BY timestamp ASC, seq ASC LIMIT ?',
       ),
+      ofType: db.prepare<[string, string], EventRow>('SELECT seq, doc FROM events WHERE task_id = ? AND type = ? ORDER BY seq'),
+      scalarPoints: db.prepare<[string], ScalarPoint>(
+        "SELECT json_extract(doc, '$.metric') AS metric, json_extract(doc, '$.variant') AS variant, json_extract(doc, '$.iter') AS iter, " +
+          "json_extract(doc, '$.value') AS value, timestamp FROM events WHERE task_id = ? AND type = 'training_stats_scalar' ORDER BY seq",
+      ),
+      metricNames: db.prepare<[string, string], { metric: string; variant: string }>(
+        "SELECT DISTINCT json_extract(doc, '$.metric') AS metric, json_extract(doc, '$.variant') AS variant FROM events WHERE task_id = ? AND type = ?",
+      ),
+      countAll: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM events WHERE task_id = ?'),
+      pageAllAsc: db.prepare<[string, number, number], EventRow>('SELECT seq, doc FROM events WHERE task_id = ? ORDER BY timestamp ASC, seq ASC LIMIT ? OFFSET ?'),
+      pageAllDesc: db.prepare<[string, number, number], EventRow>('SELECT seq, doc FROM events WHERE task_id = ? ORDER BY timestamp DESC, seq DESC LIMIT ? OFFSET ?'),
+      pageTypeAsc: db.prepare<[string, string, number, number], EventRow>(
+        'SELECT seq, doc FROM events WHERE task_id = ? AND type = ? ORDER BY timestamp ASC, seq ASC LIMIT ? OFFSET ?',
+      ),
+      pageTypeDesc: db.prepare<[string, string, number, number], EventRow>(
+        'SELECT seq, doc FROM events WHERE task_id = ? AND type = ? ORDER BY timestamp DESC, seq DESC LIMIT ? OFFSET ?',
+      ),
     };
   }
 
@@ -44,6 +70,31 @@ export class EventStore {
 
   count(taskId: string, type: string): number {
     return this.statements.countOfType.get(taskId, type)?.n ?? 0;
+  }
+
+  /** Every event of one type, in insertion order. */
+  ofType(taskId: string, type: string): StoredEvent[] {
+    return this.statements.ofType.all(taskId, type).map(toStored);
+  }
+
+  /** metric/variant/iter/value/timestamp of every scalar event, in insertion order. */
+  scalarPoints(taskId: string): ScalarPoint[] {
+    return this.statements.scalarPoints.all(taskId);
+  }
+
+  /** The distinct (metric, variant) pairs of one event type. */
+  metricVariants(taskId: string, type: string): Array<{ metric: string; variant: string }> {
+    return this.statements.metricNames.all(taskId, type);
+  }
+
+  /** A page of events by timestamp (one type, or all when `type` is null) and the total count. */
+  page(taskId: string, type: string | null, order: 'asc' | 'desc', offset: number, limit: number): { events: StoredEvent[]; total: number } {
+    const rows =
+      type === null
+        ? (order === 'asc' ? this.statements.pageAllAsc : this.statements.pageAllDesc).all(taskId, limit, offset)
+        : (order === 'asc' ? this.statements.pageTypeAsc : this.statements.pageTypeDesc).all(taskId, type, limit, offset);
+    const total = type === null ? (this.statements.countAll.get(taskId)?.n ?? 0) : this.count(taskId, type);
+    return { events: rows.map(toStored), total };
   }
 
   deleteForTask(taskId: string): number {

@@ -54,11 +54,13 @@ export interface TaskDoc {
   output?: JsonObject;
   /** Status before the last enqueue; internal, never returned. */
   enqueue_status?: TaskStatus | null;
+  /** The reporting worker's registration timeout at its last report; internal (lost-worker watchdog). */
+  last_worker_timeout_sec?: number;
   [key: string]: unknown;
 }
 
 /** Fields that exist in storage only. */
-export const HIDDEN_TASK_FIELDS = ['enqueue_status'] as const;
+export const HIDDEN_TASK_FIELDS = ['enqueue_status', 'last_worker_timeout_sec'] as const;
 
 export const TASK_TYPES = [
   'training',

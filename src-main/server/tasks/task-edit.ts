@@ -59,7 +59,8 @@ function mergeOneLevel(current: JsonObject | undefined, update: JsonObject): Jso
 /**
  * Applies create/edit fields to `task` with tasks.edit's rules: script, execution, output
  * and models merge one level deep; hyperparams, configuration, container and runtime are
- * replaced whole; legacy execution keys fold into their modern fields. Returns the fields
+ * replaced whole; legacy execution keys fold into their modern fields; `output_dest` becomes
+ * `output.destination`. Returns the fields
  * set, keyed as ClearML reports them.
  */
 export function applyTaskFields(task: TaskDoc, input: TaskFieldsInput): JsonObject {
@@ -68,8 +69,14 @@ export function applyTaskFields(task: TaskDoc, input: TaskFieldsInput): JsonObje
     defineOwn(task, key, value);
     defineOwn(fields, key, value);
   };
-  for (const key of ['name', 'type', 'comment', 'tags', 'system_tags', 'parent', 'project', 'output_dest'] as const) {
+  for (const key of ['name', 'type', 'comment', 'tags', 'system_tags', 'parent', 'project'] as const) {
     if (input[key] !== undefined) set(key, input[key]);
+  }
+  // ClearML stores tasks.create/edit's `output_dest` as `output.destination`.
+  if (input.output_dest !== undefined) {
+    task.output = { ...task.output, destination: input.output_dest };
+    delete task.output_dest;
+    defineOwn(fields, 'output.destination', input.output_dest);
   }
   if (input.script !== undefined) set('script', mergeOneLevel(task.script, input.script));
   if (input.models !== undefined) set('models', mergeOneLevel(task.models as JsonObject | undefined, input.models));

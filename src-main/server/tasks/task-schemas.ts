@@ -1,14 +1,17 @@
 import { z } from 'zod';
+import { bool, int, subDocument } from '../request-fields.js';
 import { TASK_TYPES } from './task-document.js';
 
 /**
- * Request-side schemas of the task's embedded documents. Unknown keys are dropped silently,
- * as ClearML does for create/edit/update.
+ * Request-side schemas of the task's embedded documents. As in ClearML's schema, the
+ * documents with a fixed set of fields (`script`, `execution`, `models`, `output`, artifacts)
+ * refuse unknown fields with 400/12; the free-form maps (`container`, `runtime`,
+ * `hyperparams`, `configuration`) take any key but check their value types.
  */
 const looseObject = z.record(z.string(), z.unknown());
 const stringList = z.array(z.string());
 
-export const scriptSchema = z.object({
+export const scriptSchema = subDocument({
   binary: z.string().optional(),
   repository: z.string().optional(),
   tag: z.string().optional(),
@@ -20,7 +23,24 @@ export const scriptSchema = z.object({
   diff: z.string().optional(),
 });
 
-export const executionSchema = z.object({
+/** One artifact (ClearML's Artifact): identified by key and mode. */
+export const artifactSchema = subDocument({
+  key: z.string().min(1),
+  type: z.string(),
+  mode: z.enum(['input', 'output']).optional(),
+  uri: z.string().optional(),
+  hash: z.string().optional(),
+  content_size: int(0).optional(),
+  timestamp: int().optional(),
+  type_data: subDocument({
+    preview: z.string().optional(),
+    content_type: z.string().optional(),
+    data_hash: z.string().optional(),
+  }).optional(),
+  display_data: z.array(z.array(z.unknown())).optional(),
+});
+
+export const executionSchema = subDocument({
   queue: z.string().optional(),
   parameters: looseObject.optional(),
   model: z.string().optional(),
@@ -28,8 +48,8 @@ export const executionSchema = z.object({
   model_labels: z.record(z.string(), z.number()).optional(),
   framework: z.string().optional(),
   docker_cmd: z.string().optional(),
-  artifacts: z.array(looseObject).optional(),
-  test_split: z.number().optional(),
+  artifacts: z.array(artifactSchema).optional(),
+  test_split: int().optional(),
 });
 
 export const containerSchema = z.record(z.string(), z.string().nullable()).transform((value) => {
@@ -42,7 +62,7 @@ export const containerSchema = z.record(z.string(), z.string().nullable()).trans
 
 const paramValue = z.union([z.string(), z.number(), z.boolean()]).transform((value) => String(value));
 
-export const paramItemSchema = z.object({
+export const paramItemSchema = subDocument({
   section: z.string().optional(),
   name: z.string().optional(),
   value: paramValue.optional(),
@@ -52,7 +72,7 @@ export const paramItemSchema = z.object({
 
 export const hyperparamsSchema = z.record(z.string(), z.record(z.string(), paramItemSchema));
 
-export const configurationItemSchema = z.object({
+export const configurationItemSchema = subDocument({
   name: z.string().optional(),
   value: paramValue.optional(),
   type: z.string().optional(),
@@ -61,14 +81,14 @@ export const configurationItemSchema = z.object({
 
 export const configurationSchema = z.record(z.string(), configurationItemSchema);
 
-const modelRef = z.object({ name: z.string().optional(), model: z.string(), updated: z.string().optional() });
+const modelRef = subDocument({ name: z.string().optional(), model: z.string(), updated: z.string().optional() });
 
-export const modelsSchema = z.object({
+export const modelsSchema = subDocument({
   input: z.array(modelRef).optional(),
   output: z.array(modelRef).optional(),
 });
 
-export const outputSchema = z.object({
+export const outputSchema = subDocument({
   destination: z.string().optional(),
   model: z.string().optional(),
   result: z.string().optional(),
@@ -99,7 +119,7 @@ export const taskFieldsSchema = {
 
 export const statusChangeFields = {
   task: z.string(),
-  force: z.boolean().optional(),
+  force: bool.optional(),
   status_reason: z.string().optional(),
   status_message: z.string().optional(),
 };

@@ -1,17 +1,19 @@
 import { versionBelow, type ApiVersion } from '../api-version.js';
 import type { JsonObject } from '../http/request-params.js';
-import type { ConfigurationItem, ParamItem, TaskDoc } from './task-document.js';
+import { withTaskDefaults } from './task-defaults.js';
+import { HIDDEN_TASK_FIELDS, type ConfigurationItem, type ParamItem, type TaskDoc } from './task-document.js';
 
 /**
  * Version-dependent task shapes (§1.2). We store the newest layout and render older ones on
  * the way out: < 2.13 gets `execution.docker_cmd` (from `container`), `execution.model` and
  * `output.model`; < 2.9 gets legacy `execution.parameters`/`model_desc`; < 2.3 sees
  * system tags inside `tags`. Writes in the legacy layout are folded back by
- * `normalizeLegacyTaskFields`.
+ * `normalizeLegacyTaskFields`. Every answer carries ClearML's default sub-documents.
  */
-export function renderTask(doc: TaskDoc, version: ApiVersion): JsonObject {
+export function renderTask(stored: TaskDoc, version: ApiVersion): JsonObject {
+  const doc = withTaskDefaults({ ...stored });
   const rendered: JsonObject = { ...doc };
-  delete rendered.enqueue_status;
+  for (const field of HIDDEN_TASK_FIELDS) delete rendered[field];
   if (!versionBelow(version, '2.13')) return rendered;
 
   const execution: JsonObject = { ...(doc.execution ?? {}) };

@@ -36,11 +36,27 @@ describe('computeCacheKey', () => {
       { ...base, extraPipInstallFlags: ['--pre'] },
       { ...base, requirements: ['numpy==1.26.1', 'tray-alpha==1.0'] },
       { ...base, pipEnvironment: { PIP_INDEX_URL: 'https://mirror/simple' } },
+      // agent.package_manager.pip_version / pip_legacy_resolver / force_upgrade
+      { ...base, pip: { version: ['<22.3'], legacyResolver: [], forceUpgrade: false } },
+      { ...base, pip: { version: [], legacyResolver: ['>=20.3,<24.3'], forceUpgrade: false } },
+      { ...base, pip: { version: [], legacyResolver: [], forceUpgrade: true } },
+      // priority/post packages the list has
+      { ...base, installOrder: ['priority:tray-alpha'] },
+      { ...base, installOrder: ['post-optional:tray-alpha'] },
+      // the torch index chosen (and so the CUDA version), and the resolver mode
+      { ...base, torch: { resolve: 'pip', indexUrl: 'https://download.pytorch.org/whl/cu128/', cuda: 128, lines: ['torch==2.5.1.*'] } },
+      { ...base, torch: { resolve: 'pip', indexUrl: 'https://download.pytorch.org/whl/cu126/', cuda: 126, lines: ['torch==2.5.1.*'] } },
+      { ...base, torch: { resolve: 'direct', indexUrl: null, cuda: 128, lines: ['torch @ https://x/torch-2.5.1+cu128-cp311-cp311-linux_x86_64.whl'] } },
     ];
     const keys = variants.map(computeCacheKey);
     expect(keys).not.toContain(key);
     expect(new Set(keys).size).toBe(variants.length);
   });
+});
+
+it('leaves the key of a list without torch or priority/post packages alone when those settings change', () => {
+  // The parts are only in the key when they change what gets installed.
+  expect(computeCacheKey({ ...base, installOrder: [], torch: null })).toBe(computeCacheKey(base));
 });
 
 describe('pipSettingsFromEnv', () => {

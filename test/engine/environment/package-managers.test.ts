@@ -1,9 +1,10 @@
 /**
- * uv, poetry and conda are not installed on the machines we build on, so what can be checked
- * here is that each mode fails at once, before building anything, naming the missing tool.
+ * Each package-manager mode fails at once, before building anything, naming the missing tool
+ * (the PATH here has none of uv, poetry, conda).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +14,11 @@ import { findOnPath } from '../../../src-main/engine/environment/installers/find
 
 let root: string;
 let repoDir: string;
-/** PATH without any folder that holds uv, poetry or conda, should one ever appear there. */
-const pathWithoutTools = (process.env.PATH ?? '')
-  .split(path.delimiter)
-  .filter((dir) => !['uv', 'poetry', 'conda'].some((tool) => existsSync(path.join(dir, tool))))
-  .join(path.delimiter);
-
+/**
+ * A PATH holding nothing but python3 (a link to the real interpreter): uv, poetry and conda are
+ * missing however this machine is set up (Debian's poetry lives in /usr/bin with everything else).
+ */
+let pathWithoutTools: string;
 function options(packageManager: PackageManagerType): EnvironmentOptions {
   return {
     ignoreRequestedPythonVersion: false,
@@ -49,6 +49,11 @@ async function failure(packageManager: PackageManagerType): Promise<EnvironmentE
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'env-pm-'));
+  const bin = path.join(root, 'bin');
+  await mkdir(bin);
+  const python = execFileSync('python3', ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'], { encoding: 'utf8' }).trim();
+  await symlink(python, path.join(bin, 'python3'));
+  pathWithoutTools = bin;
   repoDir = path.join(root, 'repo');
   await mkdir(repoDir, { recursive: true });
   await writeFile(path.join(repoDir, 'pyproject.toml'), '[tool.poetry]\nname = "demo"\nversion = "0.1.0"\n');

@@ -62,7 +62,7 @@ describe('prepareEnvironment (slow cases)', () => {
       expect(first.frozenRequirements).toEqual(['tray-alpha==1.0', 'Tray_Gamma==0.3']);
       expect(first.originalRequirements).toBe('tray-alpha==1.0\ntray-gamma');
       expect(fx.logs.join('\n')).toMatch(/Installing requirements from .*repo\/requirements.txt, .*service\/requirements.txt/);
-      expect(fx.logs.join('\n')).toMatch(/Package manager poetry: no pyproject.toml with poetry.lock .*; using pip/);
+      expect(fx.logs.join('\n')).toMatch(/Package manager poetry: no pyproject.toml and poetry.lock in the repository root .*; installing the task's requirements with pip/);
       expect(await cacheKeysOn(cacheDir())).toEqual([first.cacheKey]);
     });
 
@@ -127,7 +127,8 @@ describe('prepareEnvironment (slow cases)', () => {
         encoding: 'utf8',
       });
       expect(versions.trim()).toBe('0.5 1.2');
-      expect(env.frozenRequirements).toContain(`gitpkg @ git+file://${gitRepo}@${sha}`);
+      // pip's own `gitpkg @ git+file://…` freeze line is one pip refuses to install again.
+      expect(env.frozenRequirements).toContain(`git+file://${gitRepo}@${sha}#egg=gitpkg`);
       expect(env.frozenRequirements.some((l) => l.startsWith('-e ') && l.includes('localpkg'))).toBe(true);
     } finally {
       await env.release();

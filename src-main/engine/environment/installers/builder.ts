@@ -6,8 +6,13 @@ export interface BuildContext {
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** agent.package_manager.extra_pip_install_flags, as given. */
   extraPipInstallFlags: string[];
   systemSitePackages: boolean;
+  /** Flags this environment's installs get on top (`--upgrade`, `--use-deprecated=legacy-resolver`). */
+  installFlags: string[];
+  /** "Indexes tried: …" for the error of a failed install. */
+  describeIndexes: () => string;
 }
 
 /** Creates an environment, installs a requirements file into it and lists what it holds. */
@@ -16,7 +21,11 @@ export interface EnvironmentBuilder {
   /** Creates an empty environment at `dir` from `base`; returns the environment's python. */
   create(dir: string, base: InterpreterInfo, ctx: BuildContext): Promise<string>;
   install(python: string, requirementsFile: string, ctx: BuildContext): Promise<void>;
+  /** Like install, but a failure is returned (optional packages), not thrown. */
+  tryInstall(python: string, requirementsFile: string, ctx: BuildContext): Promise<string | null>;
   freeze(python: string, ctx: BuildContext): Promise<string[]>;
+  /** Whether `pip_version` / `pip_legacy_resolver` apply (the environment's installer is pip). */
+  readonly usesPip: boolean;
 }
 
 /** The interpreter inside a venv. */

@@ -37,11 +37,8 @@ export function environmentPhase(): TaskPhase {
       const environment = ctx.environment;
       ctx.cleanups.push('environment', () => environment.release());
       ctx.log('INFO', `Python environment ${environment.cacheHit ? 'reused from cache' : 'built'}: ${environment.venvDir ?? environment.pythonExecutable} (python ${environment.pythonVersion})`);
-      if (!skipInstall && environment.frozenRequirements.length > 0) {
-        await ctx.api.setRequirements(ctx.taskId, {
-          org_pip: environment.originalRequirements,
-          pip: environment.frozenRequirements.join('\n'),
-        });
+      if (!skipInstall && environment.requirementsReport) {
+        await ctx.api.setRequirements(ctx.taskId, environment.requirementsReport);
       }
     },
   };
