@@ -49,6 +49,11 @@ export interface FinishOptions {
   waitMs: number;
   /** Stop waiting when this fires (the agent is shutting down). */
   signal?: AbortSignal;
+  /**
+   * Stop waiting as soon as the server is seen not to answer (the agent is stopping: a server
+   * that is down will not come back within the wait, so the entry is left at once).
+   */
+  handOverWhenUnreachable?: boolean;
 }
 
 export interface FinishResult {
@@ -101,6 +106,8 @@ export interface TaskOutbox {
 interface Work {
   readonly promise: Promise<void>;
   stopped: boolean;
+  /** Status calls that got no answer so far. */
+  statusFailures: number;
   /** The task runs again here: ship the old lines, but forget the old run's status. */
   superseded: boolean;
   session: SpoolSession | null;
@@ -168,6 +175,7 @@ export function openTaskOutbox(opts: TaskOutboxOptions): TaskOutbox {
         log(`task ${taskId}: the server refused the final status ${status.call} (${outcome.error}); leaving the task as the server has it`);
         return outcome;
       }
+      work.statusFailures++;
       if ((attempt & (attempt - 1)) === 0) log(`task ${taskId}: final status ${status.call} not reported yet (attempt ${attempt}): ${outcome.error}; retrying`);
       await sleep(work, retryDelayMs(attempt));
     }
@@ -198,7 +206,7 @@ export function openTaskOutbox(opts: TaskOutboxOptions): TaskOutbox {
   }
 
   function startWork(taskId: string, body: (work: Work) => Promise<void>): Work {
-    const work: Work = { promise: Promise.resolve(), stopped: false, superseded: false, session: null, cancelSleep: null };
+    const work: Work = { promise: Promise.resolve(), stopped: false, statusFailures: 0, superseded: false, session: null, cancelSleep: null };
     const promise = body(work)
       .catch((err: unknown) => log(`task outbox: task ${taskId}: ${describeError(err)}; its entry stays for the next agent`))
       .finally(() => {
@@ -354,7 +362,7 @@ export function openTaskOutbox(opts: TaskOutboxOptions): TaskOutbox {
         statusError = await completeEntry(taskId, session, status, w);
       });
       lives.delete(taskId);
-      const outcome = await waitAtMost(work.promise, finishOpts.waitMs, finishOpts.signal);
+      const outcome = await waitAtMost(untilUnreachable(work.promise, work, finishOpts), finishOpts.waitMs, finishOpts.signal);
       const stats = live.stats();
       if (outcome !== 'timeout' && !work.stopped) return { done: true, shipped: live.shippedByThis, pending: 0, statusError, note: null };
       return { done: false, shipped: live.shippedByThis, pending: stats.pendingLines, statusError: null, note: entryNote(taskId, stats.pendingLines, status) };
@@ -406,9 +414,24 @@ export function openTaskOutbox(opts: TaskOutboxOptions): TaskOutbox {
         await lock?.release();
       }
     });
-    const outcome = await waitAtMost(work.promise, finishOpts.waitMs, finishOpts.signal);
+    const outcome = await waitAtMost(untilUnreachable(work.promise, work, finishOpts), finishOpts.waitMs, finishOpts.signal);
     if (outcome !== 'timeout' && !work.stopped) return { done: true, shipped: 0, pending: 0, statusError, note: null };
     return { done: false, shipped: 0, pending: 0, statusError: null, note: entryNote(taskId, 0, status) };
+  }
+
+  /** `promise`, or 'timeout' once the server is seen not to answer (when the caller asked for that). */
+  function untilUnreachable(promise: Promise<void>, work: Work, finishOpts: FinishOptions): Promise<void | 'timeout'> {
+    if (!finishOpts.handOverWhenUnreachable) return promise;
+    const unreachable = (): boolean => (work.session?.pump.consecutiveFailures ?? 0) > 0 || work.statusFailures > 0;
+    let timer: NodeJS.Timeout | undefined;
+    const seen = new Promise<'timeout'>((resolve) => {
+      const check = (): void => {
+        if (unreachable()) resolve('timeout');
+      };
+      timer = setInterval(check, 50);
+      check();
+    });
+    return Promise.race([promise, seen]).finally(() => clearInterval(timer));
   }
 
   return {

@@ -218,6 +218,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     status: shipsLog ? pendingFinalStatus(finalStatus, workerId, ctx.timings) : null,
     waitMs: stopping ? LOG_TAIL_WAIT_ON_SHUTDOWN_MS : LOG_TAIL_WAIT_MS,
     signal: stopping ? undefined : options.externalStop?.signal,
+    handOverWhenUnreachable: stopping,
   };
   const delivery = openShipper ? await openShipper.finish(ended) : shipsLog ? await taskOutbox().finishWithoutLog(taskId, workerId, ended) : null;
   if (delivery?.statusError) log('WARNING', `Could not update task status: ${delivery.statusError}`);

@@ -133,7 +133,8 @@ describe('no lost log lines through a 90 s server outage (real server process, r
 
     // M2: the task ends while the server is down; its daemon is stopped and another one starts.
     await until(() => /Process completed successfully/.test(b1.output()), 60_000, 'the M2 task to end');
-    expect(await stopDaemon(b1, 'm2-b1')).toBeLessThan(15_000);
+    // Before `daemon --stop` would SIGKILL it (grace + 20 s).
+    expect(await stopDaemon(b1, 'm2-b1')).toBeLessThan(20_000);
     expect(outboxRecord(m2).final).toMatchObject({ call: 'completed', statusReason: 'worker execution done' });
     b1.kill('SIGKILL'); // the stopped daemon's own API retries are the CLI's to cut short (see docs/logs.md)
     startDaemon(m2, 'm2-b2');
@@ -141,7 +142,7 @@ describe('no lost log lines through a 90 s server outage (real server process, r
     // M3: `daemon --stop` mid-task with the server down: the task is stopped within the grace,
     // the status is recorded locally, and the daemon does not hang on the server.
     const stoppedIn = await stopDaemon(c1, 'm3-c1');
-    expect(stoppedIn).toBeLessThan(15_000);
+    expect(stoppedIn).toBeLessThan(20_000);
     const printedByM3 = readLines(m3.progress).length;
     await new Promise((r) => setTimeout(r, 1000));
     expect(readLines(m3.progress).length).toBe(printedByM3); // the task process is gone

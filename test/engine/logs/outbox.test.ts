@@ -203,6 +203,25 @@ describe('task outbox: the server is down when the run ends', () => {
     await box.close();
     expect(await listOutboxTasks(spoolDir)).toEqual([TASK]);
   });
+
+  it('a stopping agent (handOverWhenUnreachable) leaves at once when the server does not answer, but waits for one that does', async () => {
+    const server = createRecordingServer();
+    server.down = true;
+    const box = outbox(server, tempSpoolDir(), { retryDelayMs: () => 2000 });
+    const down = box.openShipper(shipperOptions(TASK));
+    down.writeStdout(text(0, 10));
+    const started = Date.now();
+    expect(await down.finish({ status: COMPLETED, waitMs: 5000, handOverWhenUnreachable: true })).toMatchObject({ done: false, pending: 10 });
+    expect(Date.now() - started).toBeLessThan(1000);
+
+    const up = createRecordingServer();
+    up.batchDelayMs = 300;
+    const other = 'bbbbccccddddeeeeffff000011112222';
+    const healthy = outbox(up, tempSpoolDir()).openShipper(shipperOptions(other));
+    healthy.writeStdout(text(0, 10));
+    expect(await healthy.finish({ status: COMPLETED, waitMs: 5000, handOverWhenUnreachable: true })).toMatchObject({ done: true });
+    expect(up.statusCalls(other)).toHaveLength(1);
+  });
 });
 
 describe('task outbox: whose entries, and what the server refuses', () => {
