@@ -182,6 +182,9 @@ export class SpoolPump {
       });
       this.inFlightBytes = batch.bytes;
       this.opts.onBatchInFlight?.();
+      // Building a batch and the client's encoding of it are each a few ms of CPU: a turn in
+      // between keeps the host's event loop (Electron's main process) from stalling for both.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const outcome = await this.deliver(batch);
       this.inFlightBytes = 0;
       if (outcome === 'stopped') return;
