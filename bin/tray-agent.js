@@ -16,4 +16,9 @@ const { runCli } = await import('../out/main/cli.js').catch((error) => {
   );
   process.exit(1);
 });
-process.exitCode = await runCli(process.argv.slice(2));
+const code = await runCli(process.argv.slice(2));
+// A command that has finished exits now, once its output is written: with the server down the API
+// client may still hold retries in flight (minutes apart) that would keep the process alive after
+// `daemon --stop` or Ctrl+C finished everything that matters (what is undelivered waits on disk).
+await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+process.exit(code);

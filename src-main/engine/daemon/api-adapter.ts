@@ -122,7 +122,7 @@ export function createDaemonApi(client: ApiClient, options: { now?: () => number
     },
     async markPulled(taskId, workerId, queueName) {
       await client.tasks.started({ task: taskId, force: true, statusReason: '', statusMessage: 'pulled by agent' });
-      await client.events.addBatch([{ type: 'log', task: taskId, worker: workerId, level: 'INFO', msg: `task ${taskId} pulled from ${queueName} by worker ${workerId}\n`, timestamp: now() }]);
+      await client.events.addBatch([{ type: 'log', task: taskId, worker: workerId, level: 'info', msg: `task ${taskId} pulled from ${queueName} by worker ${workerId}\n`, timestamp: now() }]);
     },
     async markFailed(taskId, statusReason, statusMessage) {
       await client.tasks.failed({ task: taskId, force: true, statusReason, statusMessage });

@@ -7,7 +7,7 @@ import { queryGpus, gpuEnvFor, dynamicGpuIndices } from '../gpu/index.js';
 import { decideActive, nextScheduleEdge, createScheduleWatcher, type Schedule, type ScheduleWatcher } from '../schedule/index.js';
 import { resolveWorkerIdentity, acquireLocalWorkerLock, type WorkerIdentity } from '../worker-identity/index.js';
 import { createMachineStatsSampler, type MachineStatsSampler } from '../metrics/index.js';
-import { resumeSpool } from '../logs/index.js';
+import { openTaskOutbox } from '../logs/index.js';
 import { processStartTicks } from '../process/index.js';
 import { CleanupStack } from '../task-run/cleanup-stack.js';
 import { runTask, type TaskRunResult } from '../task-run/run-task.js';
@@ -168,6 +168,18 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
     const client: ApiClient = createApiClient(
       apiClientOptionsFromConfig(config, { logger: (level, msg) => level !== 'debug' && log(level === 'warn' ? 'warn' : level, `[api] ${msg}`) }),
     );
+    // The machine's task outbox: runs that ended while the server was down (any worker id), spools
+    // of crashed agents. Drained in the background from now on, so a daemon started while the
+    // server is down ships them the moment it answers; its own client does not retry by itself.
+    const outbox = openTaskOutbox({
+      spoolDir: config.agent.spoolDir,
+      serverUrl: client.apiServer,
+      server: createTaskRunApi(createApiClient(apiClientOptionsFromConfig(config, { maxRetries: 0 }))),
+      workerId: config.agent.workerId || host,
+      log: (line) => log('info', line),
+    });
+    cleanups.push('task outbox', () => outbox.close());
+    outbox.drain();
     await client.login();
     const api = createDaemonApi(client);
     const queueNames = settings.dynamicSpecs ? settings.dynamicSpecs.map((s) => s.queue) : settings.queues;
@@ -228,10 +240,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
         }
       }
     }
-    for (const task of reaped) {
-      // Lines the crashed daemon spooled but never shipped still reach the task's log.
-      void resumeSpool({ spoolDir: config.agent.spoolDir, taskId: task.taskId, workerId, sink: { addBatch: (events) => taskRunApi.addLogEvents(events) }, timeoutMs: 30_000 }).catch(() => undefined);
-    }
+    // Lines the crashed daemons spooled but never shipped reach their tasks' logs through the outbox.
 
     const slots: SlotPolicy = settings.dynamicSpecs
       ? dynamicGpuSlotPolicy({ hostname: host, workerName: config.agent.workerName || env['CLEARML_WORKER_NAME'] || null, gpus: dynamicGpuIndices(settings.selection), queueSpecs: settings.dynamicSpecs })
@@ -344,6 +353,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<DaemonHa
           executor: (options.executorFor ?? defaultExecutor)(settings, config, { client, workerId: slot.workerId, daemonWorkerId: workerId, env, onHandle }),
           monitoring: true,
           pulled: true,
+          outbox,
           externalStop: stop,
           echo: options.echoTaskOutput,
           onLogLines: options.onTaskLogLines ? (lines) => options.onTaskLogLines!(taskId, lines) : undefined,

@@ -63,7 +63,8 @@ export function createGlueApi(client: ApiClient, options: { now?: () => number }
       }
     },
     async logLine(taskId, workerId, level, text) {
-      await client.events.addBatch([{ type: 'log', task: taskId, worker: workerId, level, msg: `${text}\n`, timestamp: now() }]);
+      // ClearML's lower-case level names, as the SDK and our log shipper send them.
+      await client.events.addBatch([{ type: 'log', task: taskId, worker: workerId, level: level.toLowerCase(), msg: `${text}\n`, timestamp: now() }]);
     },
   };
 }

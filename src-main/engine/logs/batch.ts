@@ -1,6 +1,9 @@
 import type { BlockRef } from './spool-format.js';
 import { MAX_MESSAGE_BYTES } from './spool-format.js';
-import type { LogEvent } from './types.js';
+import type { LogEvent, LogLevel, WireLogLevel } from './types.js';
+
+/** ClearML's level names on the wire (lower case, as the SDK sends them and the server's enum has them). */
+export const WIRE_LEVEL: Readonly<Record<LogLevel, WireLogLevel>> = { DEBUG: 'debug', INFO: 'info', WARNING: 'warning', ERROR: 'error' };
 
 /** Default request cap for `events.add_batch`, as clearml-agent (clearml-api §1.7). */
 export const DEFAULT_MAX_BATCH_BYTES = 1024 * 1024;
@@ -75,7 +78,7 @@ export function buildBatch(blocks: readonly BlockRef[], source: BlockSource, ctx
       msgJsonBytes += source.jsonBytes(block) - 2;
     }
     const timestamp = Math.max(first.timestamp, lastTimestamp + 1);
-    const envelope: LogEvent = { type: 'log', task: ctx.taskId, worker: ctx.workerId, level: first.level, msg: '', timestamp };
+    const envelope: LogEvent = { type: 'log', task: ctx.taskId, worker: ctx.workerId, level: WIRE_LEVEL[first.level], msg: '', timestamp };
     const eventBytes = Buffer.byteLength(JSON.stringify(envelope)) + msgJsonBytes + 1;
     if (events.length > 0 && bytes + eventBytes > ctx.maxBatchBytes) break;
     const parts: string[] = [];

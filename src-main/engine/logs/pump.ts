@@ -1,12 +1,26 @@
 // Ships a spool file from its cursor to the sink: one batch in flight at a time (so the server
 // receives batches in spool order), the same batch retried until it is accepted, the cursor
-// saved after each accepted batch (so a restarted agent goes on where this one stopped).
+// saved after each accepted batch (so a restarted agent goes on where this one stopped). It
+// never gives up on data: only a stop (the agent moving on) ends it, and the spool stays.
 
 import type { Batch } from './batch.js';
 import { buildBatch } from './batch.js';
+import { isPermanentRejection } from './server-errors.js';
 import type { BlockRef } from './spool-format.js';
 import type { CursorFile, SpoolCursor, SpoolReader } from './spool.js';
 import type { LogSink } from './types.js';
+
+/** Attempts of a batch the server refuses outright (HTTP 400) before it is dropped. */
+const REFUSED_BATCH_ATTEMPTS = 3;
+
+/** Lines that waited out a server outage, reported once they are all delivered. */
+export interface DelayedDelivery {
+  lines: number;
+  /** When shipping started failing (epoch ms). */
+  since: number;
+  /** When the server first took a batch again. */
+  recoveredAt: number;
+}
 
 export interface SpoolPumpOptions {
   taskId: string;
@@ -18,19 +32,24 @@ export interface SpoolPumpOptions {
   maxBatchBytes: number;
   retryDelayMs: (attempt: number) => number;
   log: (line: string) => void;
+  now: () => number;
   /** End of the spool data that may be shipped now. */
   spoolEnd: () => number;
   /** Called before each read, so data gathered in memory reaches the file first. */
-  beforeRead?: () => void;
+  beforeRead?: () => Promise<void>;
   /** Called when a batch goes in flight (memory accounting). */
   onBatchInFlight?: () => void;
+  /** Called once the lines delayed by an outage are all delivered (the shipper puts a note in the task log). */
+  onDelayedDelivered?: (delivery: DelayedDelivery) => void;
 }
 
 /** Why a wait for shipping ended. */
 export type WaitOutcome = 'shipped' | 'send-failed' | 'stopped';
 
 interface Waiter {
-  target: number;
+  target: () => number;
+  /** Also wait until no batch is in flight (nothing more is about to be appended, like a note on delayed lines). */
+  untilIdle: boolean;
   returnOnFailure: boolean;
   resolve: (outcome: WaitOutcome) => void;
 }
@@ -43,6 +62,8 @@ export class SpoolPump {
   cursor: SpoolCursor;
   /** Lines this pump delivered. */
   shippedLines = 0;
+  /** Lines the server refused for good (dropped, with a diagnostic). */
+  refusedLines = 0;
   consecutiveFailures = 0;
   lastError: string | null = null;
   /** Request bytes of the batch in flight. */
@@ -56,25 +77,47 @@ export class SpoolPump {
   private stopped = false;
   private waiters: Waiter[] = [];
   private cancelSleep: (() => void) | null = null;
+  /** When the server took a batch again after an outage (0: no outage being caught up). */
+  private recoveredAt = 0;
+  /** Spool end at that moment: the delayed lines are those before it. */
+  private backlogEnd = 0;
 
   constructor(private readonly opts: SpoolPumpOptions) {
     this.cursor = opts.cursor;
   }
 
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
   /** Starts shipping whatever is in the spool, unless already doing so. */
   kick(): void {
     if (this.running || this.stopped || this.damaged) return;
-    this.running = this.run().finally(() => {
-      this.running = null;
-      this.settleWaiters();
-    });
+    this.running = this.run()
+      .catch((err: unknown) => {
+        // A read error (the file vanished, I/O error): keep what is on disk for the next agent.
+        this.damaged = true;
+        this.opts.log(`log spool of task ${this.opts.taskId}: cannot read it (${describeError(err)}); it stays for the next agent start`);
+      })
+      .finally(() => {
+        this.running = null;
+        this.settleWaiters();
+      });
   }
 
-  /** Resolves when the cursor reaches `target`, when the pump stops, or (if asked) when a send fails. */
-  waitFor(target: number, returnOnFailure: boolean): Promise<WaitOutcome> {
-    if (this.cursor.offset >= target) return Promise.resolve('shipped');
+  /**
+   * Resolves when the cursor reaches `target` (a byte offset; or a function read each time,
+   * meaning "everything, including what is still being added", which also waits for the pump
+   * to go idle), when the pump stops, or (if asked) when a send fails.
+   */
+  waitFor(target: number | (() => number), returnOnFailure: boolean): Promise<WaitOutcome> {
+    const untilIdle = typeof target === 'function';
+    const targetFn = typeof target === 'number' ? () => target : target;
+    if (this.cursor.offset >= targetFn() && !(untilIdle && this.running)) return Promise.resolve('shipped');
     if (this.stopped || this.damaged) return Promise.resolve('stopped');
-    return new Promise((resolve) => this.waiters.push({ target, returnOnFailure, resolve }));
+    const promise = new Promise<WaitOutcome>((resolve) => this.waiters.push({ target: targetFn, untilIdle, returnOnFailure, resolve }));
+    this.kick();
+    return promise;
   }
 
   /** Stops after the batch in flight (whose result still moves the cursor if it succeeds). */
@@ -91,7 +134,7 @@ export class SpoolPump {
 
   private settleWaiters(): void {
     this.waiters = this.waiters.filter((w) => {
-      if (this.cursor.offset >= w.target) w.resolve('shipped');
+      if (this.cursor.offset >= w.target() && !(w.untilIdle && this.running)) w.resolve('shipped');
       else if (this.stopped || this.damaged) w.resolve('stopped');
       else return true;
       return false;
@@ -106,13 +149,22 @@ export class SpoolPump {
     });
   }
 
+  private async saveCursor(): Promise<void> {
+    try {
+      await this.opts.cursorFile.write(this.cursor);
+    } catch (err) {
+      // Shipping goes on; only a restart would resend from the older cursor.
+      this.opts.log(`log spool of task ${this.opts.taskId}: cannot save the shipping position: ${describeError(err)}`);
+    }
+  }
+
   private async run(): Promise<void> {
     const { reader } = this.opts;
     while (!this.stopped) {
-      this.opts.beforeRead?.();
+      await this.opts.beforeRead?.();
       const end = this.opts.spoolEnd();
       if (this.cursor.offset >= end) return;
-      const { blocks, status } = reader.read(this.cursor.offset, end);
+      const { blocks, status } = await reader.read(this.cursor.offset, end);
       if (blocks.length === 0) {
         this.damaged = true;
         this.opts.log(
@@ -130,27 +182,45 @@ export class SpoolPump {
       });
       this.inFlightBytes = batch.bytes;
       this.opts.onBatchInFlight?.();
-      const delivered = await this.deliver(batch);
+      // Building a batch and the client's encoding of it are each a few ms of CPU: a turn in
+      // between keeps the host's event loop (Electron's main process) from stalling for both.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const outcome = await this.deliver(batch);
       this.inFlightBytes = 0;
-      if (!delivered) return;
+      if (outcome === 'stopped') return;
+      const previous = this.cursor;
       this.cursor = {
         offset: batch.endOffset,
-        lastTimestamp: batch.lastTimestamp,
-        shippedLines: this.cursor.shippedLines + batch.lines,
+        lastTimestamp: outcome === 'delivered' ? batch.lastTimestamp : previous.lastTimestamp,
+        shippedLines: previous.shippedLines + batch.lines,
+        delayedSince: previous.delayedSince,
+        delayedFromLines: previous.delayedFromLines,
       };
-      this.shippedLines += batch.lines;
-      try {
-        this.opts.cursorFile.write(this.cursor);
-      } catch (err) {
-        // Shipping goes on; only a restart would resend from the older cursor.
-        this.opts.log(`log spool of task ${this.opts.taskId}: cannot save the shipping position: ${describeError(err)}`);
-      }
+      if (outcome === 'delivered') this.shippedLines += batch.lines;
+      else this.refusedLines += batch.lines;
+      const delayed = this.takeDelayedDelivery();
+      await this.saveCursor();
+      if (delayed) this.opts.onDelayedDelivered?.(delayed);
       this.settleWaiters();
     }
   }
 
-  /** Sends one batch until the sink takes it; false if the pump was stopped first. */
-  private async deliver(batch: Batch): Promise<boolean> {
+  /** Once the backlog of an outage is through: what to tell the task log (and the outage is over). */
+  private takeDelayedDelivery(): DelayedDelivery | null {
+    if (this.cursor.delayedSince === 0 || this.recoveredAt === 0 || this.cursor.offset < this.backlogEnd) return null;
+    const delivery: DelayedDelivery = {
+      lines: this.cursor.shippedLines - this.cursor.delayedFromLines,
+      since: this.cursor.delayedSince,
+      recoveredAt: this.recoveredAt,
+    };
+    this.cursor = { ...this.cursor, delayedSince: 0, delayedFromLines: 0 };
+    this.recoveredAt = 0;
+    return delivery;
+  }
+
+  /** Sends one batch until the sink takes it (or refuses it for good); 'stopped' if the pump was stopped first. */
+  private async deliver(batch: Batch): Promise<'delivered' | 'refused' | 'stopped'> {
+    let refusals = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.opts.sink.addBatch(batch.events);
@@ -159,12 +229,29 @@ export class SpoolPump {
         }
         this.consecutiveFailures = 0;
         this.lastError = null;
-        return true;
+        if (this.cursor.delayedSince > 0 && this.recoveredAt === 0) {
+          // Everything on disk now waited for the server (also when an earlier agent saw the outage begin).
+          this.recoveredAt = this.opts.now();
+          this.backlogEnd = this.opts.spoolEnd();
+        }
+        return 'delivered';
       } catch (err) {
         this.consecutiveFailures++;
         this.lastError = describeError(err);
+        if (this.cursor.delayedSince === 0) {
+          this.cursor = { ...this.cursor, delayedSince: this.opts.now(), delayedFromLines: this.cursor.shippedLines };
+          await this.saveCursor();
+        }
         this.failWaiters();
-        if (this.stopped) return false;
+        if (isPermanentRejection(err) && ++refusals >= REFUSED_BATCH_ATTEMPTS) {
+          this.opts.log(
+            `log shipping for task ${this.opts.taskId}: the server refused ${batch.lines} lines ${refusals} times (${this.lastError}); ` +
+              'they are dropped (was the task deleted?)',
+          );
+          this.consecutiveFailures = 0;
+          return 'refused';
+        }
+        if (this.stopped) return 'stopped';
         const delay = this.opts.retryDelayMs(attempt);
         // First failure, then every power of two: an outage of hours stays a few dozen lines.
         if ((attempt & (attempt - 1)) === 0) {
@@ -174,7 +261,7 @@ export class SpoolPump {
           );
         }
         await this.sleep(delay);
-        if (this.stopped) return false;
+        if (this.stopped) return 'stopped';
       }
     }
   }
@@ -183,14 +270,15 @@ export class SpoolPump {
     return new Promise((resolve) => {
       const timer = setTimeout(done, Math.max(0, ms));
       if (!this.keepAlive) timer.unref();
+      const cancel = (): void => {
+        this.cancelSleep = null;
+        done();
+      };
+      this.cancelSleep = cancel;
       function done(): void {
         clearTimeout(timer);
         resolve();
       }
-      this.cancelSleep = () => {
-        this.cancelSleep = null;
-        done();
-      };
     });
   }
 }

@@ -1,9 +1,14 @@
 // The files behind a task's log spool: the append-only output file, the "shipped up to" cursor
 // and a lock that keeps two agents (say, one daemon per GPU sharing a spool folder, or a
-// restarted agent resuming old spools) from shipping the same spool twice.
+// restarted agent draining old spools) from shipping the same spool twice.
+//
+// Everything here is asynchronous: the engine runs in Electron's main process, where one
+// synchronous file call stalls the tray for as long as the disk takes.
 
-import * as fs from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
+import { chmod, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { acquireFileLock, tryAcquireFileLock, type FileLock } from '../locks/file-lock.js';
 import { countLines } from './lines.js';
 import type { BlockRef, ParseStatus } from './spool-format.js';
 import { MAX_BLOCK_BYTES, MAX_MESSAGE_BYTES, encodeBlockHeader, parseBlocks, splitPayload } from './spool-format.js';
@@ -11,13 +16,20 @@ import type { LogLevel } from './types.js';
 import { LogShipperError } from './errors.js';
 
 export const SPOOL_SUFFIX = '.spool';
+export const ENTRY_SUFFIX = '.entry.json';
 const SAFE_TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
-
+/**
+ * A spool lock whose holder stopped touching it for this long is taken over even if its pid
+ * looks alive (a holder in another pid namespace, or a recycled pid). Holders touch it every 5 s.
+ */
+export const SPOOL_LOCK_STALE_MS = 5 * 60_000;
 
 export interface SpoolPaths {
   spool: string;
   cursor: string;
   lock: string;
+  /** The outbox record: who wrote the spool, for which server, and the pending final status. */
+  entry: string;
 }
 
 export function spoolPaths(spoolDir: string, taskId: string): SpoolPaths {
@@ -27,36 +39,70 @@ export function spoolPaths(spoolDir: string, taskId: string): SpoolPaths {
     );
   }
   const base = join(spoolDir, taskId);
-  return { spool: `${base}${SPOOL_SUFFIX}`, cursor: `${base}.cursor.json`, lock: `${base}.lock` };
+  return { spool: `${base}${SPOOL_SUFFIX}`, cursor: `${base}.cursor.json`, lock: `${base}.lock`, entry: `${base}${ENTRY_SUFFIX}` };
 }
 
 /** Creates the spool folder private to the agent's user (it holds task output, maybe sensitive). */
-export function ensureSpoolDir(spoolDir: string): void {
+export async function ensureSpoolDir(spoolDir: string): Promise<void> {
   try {
-    fs.mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
-    const mode = fs.statSync(spoolDir).mode & 0o777;
-    if (mode !== 0o700) fs.chmodSync(spoolDir, 0o700);
+    await mkdir(spoolDir, { recursive: true, mode: 0o700 });
+    const mode = (await stat(spoolDir)).mode & 0o777;
+    if (mode !== 0o700) await chmod(spoolDir, 0o700);
   } catch (err) {
     throw new LogShipperError(
-      `cannot use ${spoolDir} as the log spool folder (${(err as Error).message}); point the agent at a writable folder`,
+      `cannot use ${spoolDir} as the log spool folder (${(err as Error).message}); point the agent at a writable folder (agent.spool_dir)`,
     );
   }
 }
 
-/** Task ids that have a spool left in `spoolDir` (a restarted agent ships them with resumeSpool). */
-export function listSpooledTasks(spoolDir: string): string[] {
-  let names: string[];
+async function namesIn(spoolDir: string): Promise<string[]> {
   try {
-    names = fs.readdirSync(spoolDir);
+    return await readdir(spoolDir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return names
-    .filter((name) => name.endsWith(SPOOL_SUFFIX))
-    .map((name) => name.slice(0, -SPOOL_SUFFIX.length))
-    .filter((id) => SAFE_TASK_ID.test(id))
-    .sort();
+}
+
+/** Task ids that have a spool left in `spoolDir`. */
+export async function listSpooledTasks(spoolDir: string): Promise<string[]> {
+  return idsWithSuffix(await namesIn(spoolDir), [SPOOL_SUFFIX]);
+}
+
+/** Task ids with anything to deliver in `spoolDir`: a spool, or an outbox record (a final status). */
+export async function listOutboxTasks(spoolDir: string): Promise<string[]> {
+  return idsWithSuffix(await namesIn(spoolDir), [SPOOL_SUFFIX, ENTRY_SUFFIX]);
+}
+
+function idsWithSuffix(names: string[], suffixes: string[]): string[] {
+  const ids = new Set<string>();
+  for (const name of names) {
+    for (const suffix of suffixes) {
+      if (name.endsWith(suffix)) {
+        const id = name.slice(0, -suffix.length);
+        if (SAFE_TASK_ID.test(id)) ids.add(id);
+      }
+    }
+  }
+  return [...ids].sort();
+}
+
+/** Takes a spool's lock now, or returns null when a live agent holds it. */
+export async function tryLockSpool(paths: SpoolPaths): Promise<FileLock | null> {
+  return tryAcquireFileLock(paths.lock, SPOOL_LOCK_STALE_MS);
+}
+
+/** Waits for a spool's lock (polling), until `signal` aborts. */
+export async function lockSpool(paths: SpoolPaths, opts: { signal?: AbortSignal; onWait?: (holderPid: number | null) => void }): Promise<FileLock> {
+  const lock = await acquireFileLock(paths.lock, {
+    staleAfterMs: SPOOL_LOCK_STALE_MS,
+    pollMs: 250,
+    signal: opts.signal,
+    onWait: (holder) => opts.onWait?.(holder?.pid ?? null),
+  });
+  // Without a time-out it only returns once it has the lock.
+  if (!lock) throw new Error(`the log spool lock ${paths.lock} could not be taken`);
+  return lock;
 }
 
 export interface SpoolCursor {
@@ -65,34 +111,57 @@ export interface SpoolCursor {
   /** Timestamp of the last shipped event, so later events keep increasing across restarts. */
   lastTimestamp: number;
   shippedLines: number;
+  /** When shipping started failing (epoch ms), 0 while it works: a later agent can still say how long lines waited. */
+  delayedSince: number;
+  /** `shippedLines` when it started failing: the delayed lines are those shipped after that. */
+  delayedFromLines: number;
 }
 
-const NO_CURSOR: SpoolCursor = { offset: 0, lastTimestamp: 0, shippedLines: 0 };
+const NO_CURSOR: SpoolCursor = { offset: 0, lastTimestamp: 0, shippedLines: 0, delayedSince: 0, delayedFromLines: 0 };
 /** The cursor is one fixed-size record rewritten in place: a single small write, never torn by a crash. */
-const CURSOR_RECORD_BYTES = 128;
+const CURSOR_RECORD_BYTES = 256;
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /**
  * The "shipped up to" record of a spool. Rewriting it in place costs microseconds, where a
- * write-and-rename costs milliseconds on ext4 (it flushes data on rename), and the shipper saves
+ * write-and-rename costs milliseconds on ext4 (it flushes data on rename), and the pump saves
  * it after every batch.
  */
 export class CursorFile {
-  private readonly fd: number;
+  private constructor(
+    private readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
 
-  constructor(private readonly path: string) {
-    this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-    fs.fchmodSync(this.fd, 0o600);
+  static async open(path: string): Promise<CursorFile> {
+    const handle = await open(path, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600);
+    try {
+      await handle.chmod(0o600);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    return new CursorFile(path, handle);
   }
 
   /** The saved cursor; a missing or unreadable one means "nothing shipped yet" (at worst a resend). */
-  read(log: (line: string) => void): SpoolCursor {
+  async read(log: (line: string) => void): Promise<SpoolCursor> {
     const buf = Buffer.alloc(CURSOR_RECORD_BYTES);
-    const n = fs.readSync(this.fd, buf, 0, buf.length, 0);
-    if (n === 0) return { ...NO_CURSOR };
+    const { bytesRead } = await this.handle.read(buf, 0, buf.length, 0);
+    if (bytesRead === 0) return { ...NO_CURSOR };
     try {
-      const parsed = JSON.parse(buf.toString('utf8', 0, n)) as Partial<SpoolCursor>;
-      const ok = [parsed.offset, parsed.lastTimestamp, parsed.shippedLines].every((v) => Number.isSafeInteger(v) && (v as number) >= 0);
-      if (ok) return { offset: parsed.offset!, lastTimestamp: parsed.lastTimestamp!, shippedLines: parsed.shippedLines! };
+      const parsed = JSON.parse(buf.toString('utf8', 0, bytesRead)) as Partial<SpoolCursor>;
+      if (isCount(parsed.offset) && isCount(parsed.lastTimestamp) && isCount(parsed.shippedLines)) {
+        return {
+          offset: parsed.offset,
+          lastTimestamp: parsed.lastTimestamp,
+          shippedLines: parsed.shippedLines,
+          // Cursors written before outages were tracked have neither field.
+          delayedSince: isCount(parsed.delayedSince) ? parsed.delayedSince : 0,
+          delayedFromLines: isCount(parsed.delayedFromLines) ? parsed.delayedFromLines : 0,
+        };
+      }
     } catch {
       // fall through: treated like a damaged cursor
     }
@@ -100,78 +169,38 @@ export class CursorFile {
     return { ...NO_CURSOR };
   }
 
-  write(cursor: SpoolCursor): void {
+  async write(cursor: SpoolCursor): Promise<void> {
     const record = Buffer.from(JSON.stringify(cursor).padEnd(CURSOR_RECORD_BYTES - 1) + '\n');
-    fs.writeSync(this.fd, record, 0, record.length, 0);
+    await this.handle.write(record, 0, record.length, 0);
   }
 
-  close(): void {
-    fs.closeSync(this.fd);
+  async close(): Promise<void> {
+    await this.handle.close();
   }
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Takes the spool's lock for this process; returns the release function. */
-export function acquireSpoolLock(path: string, taskId: string): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = fs.openSync(path, 'wx', 0o600);
-      fs.writeSync(fd, `${process.pid}\n`);
-      fs.closeSync(fd);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        fs.rmSync(path, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = Number.parseInt(fs.readFileSync(path, 'utf8'), 10);
-    if (Number.isInteger(holder) && holder > 0 && processIsAlive(holder)) {
-      throw new LogShipperError(
-        `the log spool of task ${taskId} is in use by process ${holder}${holder === process.pid ? ' (this agent)' : ''}; ` +
-          'close that shipper first, or wait for that agent to finish',
-      );
-    }
-    // The holder died (agent crash): its lock is stale.
-    fs.rmSync(path, { force: true });
-  }
-  throw new LogShipperError(`could not lock the log spool of task ${taskId} (${path}); another agent keeps taking it`);
 }
 
 /** Reads spool blocks at an offset into one reusable buffer. */
 export class SpoolReader {
   private readonly buffer: Buffer;
   private bufferOffset = 0;
-  private bufferLength = 0;
 
   constructor(
-    private readonly fd: number,
+    private readonly handle: FileHandle,
     chunkBytes: number,
   ) {
     this.buffer = Buffer.allocUnsafe(Math.max(chunkBytes, 2 * MAX_BLOCK_BYTES));
   }
 
   /** The complete blocks between `from` and `to` that fit one read. */
-  read(from: number, to: number): { blocks: BlockRef[]; status: ParseStatus } {
+  async read(from: number, to: number): Promise<{ blocks: BlockRef[]; status: ParseStatus }> {
     const want = Math.min(to - from, this.buffer.length);
     let got = 0;
     while (got < want) {
-      const n = fs.readSync(this.fd, this.buffer, got, want - got, from + got);
-      if (n === 0) break;
-      got += n;
+      const { bytesRead } = await this.handle.read(this.buffer, got, want - got, from + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
     }
     this.bufferOffset = from;
-    this.bufferLength = got;
     const parsed = parseBlocks(this.buffer, got, from);
     // Running out of buffer in the middle of a block is not a damaged file: read on from there.
     if (parsed.status === 'incomplete' && from + got < to && parsed.blocks.length > 0) return { blocks: parsed.blocks, status: 'complete' };
@@ -201,11 +230,11 @@ export class SpoolReader {
   }
 
   /** Walks `from`…`to` block by block: line count and where the well-formed part ends. */
-  scan(from: number, to: number): { lines: number; validEnd: number; status: ParseStatus } {
+  async scan(from: number, to: number): Promise<{ lines: number; validEnd: number; status: ParseStatus }> {
     let lines = 0;
     let offset = from;
     while (offset < to) {
-      const { blocks, status } = this.read(offset, to);
+      const { blocks, status } = await this.read(offset, to);
       for (const block of blocks) lines += block.lines;
       const last = blocks.at(-1);
       if (last) offset = last.end;
@@ -226,20 +255,24 @@ interface OpenBlock {
 export type SpoolFlushResult = { ok: true } | { ok: false; error: Error; droppedBytes: number; droppedLines: number };
 
 /**
- * Appends output to the spool file. Lines of one event-loop turn are gathered into blocks in
- * memory and written with one system call when `flush()` runs (the shipper calls it on the
- * next turn, or when much has piled up), so a chatty task costs few writes.
+ * Appends output to the spool file. Lines are gathered into blocks in memory and written with
+ * one `writev` per flush (the shipper flushes on the next event-loop turn, or when much has
+ * piled up), so a chatty task costs few system calls. One write is in flight at a time, so
+ * blocks reach the file in the order they were appended.
  */
 export class SpoolWriter {
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private queuedLines = 0;
+  private writingBytes = 0;
   private open: OpenBlock | null = null;
+  private tail: Promise<unknown> = Promise.resolve();
+  private waitingFlush: Promise<SpoolFlushResult> | null = null;
   /** Lines written to the file so far (this writer's share; the shipper adds earlier ones). */
   writtenLines = 0;
 
   constructor(
-    private readonly fd: number,
+    private readonly handle: FileHandle,
     private offset: number,
   ) {}
 
@@ -248,9 +281,9 @@ export class SpoolWriter {
     return this.offset;
   }
 
-  /** Bytes waiting in memory for the next flush. */
+  /** Bytes held in memory: waiting for the next flush, or in the write under way. */
   get bufferedBytes(): number {
-    return this.queuedBytes + (this.open?.bytes ?? 0);
+    return this.queuedBytes + this.writingBytes + (this.open?.bytes ?? 0);
   }
 
   /** Adds whole lines (`text` ends in `\n`). */
@@ -290,9 +323,30 @@ export class SpoolWriter {
     this.queuedLines += lines;
   }
 
-  /** Writes everything gathered so far. On an I/O error the file is cut back to its last whole block and the data is dropped. */
-  flush(): SpoolFlushResult {
+  /**
+   * Writes everything appended so far (after any write already under way). On an I/O error the
+   * file is cut back to its last whole block and that data is dropped.
+   */
+  flush(): Promise<SpoolFlushResult> {
     this.closeOpenBlock();
+    // A flush still waiting for the write in flight will take everything queued by then: one
+    // write in flight and one waiting at most, each as large as it can be.
+    if (this.waitingFlush) return this.waitingFlush;
+    const run = this.tail.then(() => {
+      this.waitingFlush = null;
+      return this.writeQueued();
+    });
+    this.waitingFlush = run;
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Bytes appended but not handed to a write yet. */
+  get unwrittenBytes(): number {
+    return this.queuedBytes + (this.open?.bytes ?? 0);
+  }
+
+  private async writeQueued(): Promise<SpoolFlushResult> {
     if (this.queue.length === 0) return { ok: true };
     const buffers = this.queue;
     const bytes = this.queuedBytes;
@@ -300,12 +354,13 @@ export class SpoolWriter {
     this.queue = [];
     this.queuedBytes = 0;
     this.queuedLines = 0;
+    this.writingBytes = bytes;
     try {
       let written = 0;
       let pending = buffers;
       while (written < bytes) {
-        const n = fs.writevSync(this.fd, pending);
-        written += n;
+        const { bytesWritten } = await this.handle.writev(pending);
+        written += bytesWritten;
         if (written < bytes) pending = [Buffer.concat(buffers).subarray(written)];
       }
       this.offset += bytes;
@@ -313,12 +368,72 @@ export class SpoolWriter {
       return { ok: true };
     } catch (err) {
       try {
-        fs.ftruncateSync(this.fd, this.offset);
+        await this.handle.truncate(this.offset);
       } catch {
         // The next successful write would follow a torn block; the reader then stops there
         // and reports the rest as damaged rather than misreading it.
       }
       return { ok: false, error: err as Error, droppedBytes: bytes, droppedLines: lines };
+    } finally {
+      this.writingBytes = 0;
     }
   }
+}
+
+export interface OpenedSpoolFiles {
+  paths: SpoolPaths;
+  lock: FileLock;
+  /** The spool, opened for positional reads and appending writes. */
+  file: FileHandle;
+  reader: SpoolReader;
+  writer: SpoolWriter;
+  cursorFile: CursorFile;
+  cursor: SpoolCursor;
+  /** Lines between the cursor and the end of the well-formed part, written by an earlier run. */
+  pendingLines: number;
+}
+
+/**
+ * Opens a task's spool under a lock already held: creates it private (0600), reads the cursor,
+ * scans what is left to ship, and cuts off a block torn by a crash so appends follow a whole one.
+ */
+export async function openSpoolFiles(
+  paths: SpoolPaths,
+  lock: FileLock,
+  opts: { taskId: string; readChunkBytes: number; log: (line: string) => void },
+): Promise<OpenedSpoolFiles> {
+  let file: FileHandle | null = null;
+  let cursorFile: CursorFile | null = null;
+  try {
+    file = await open(paths.spool, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_APPEND, 0o600);
+    // An old spool from a wider umask is tightened.
+    await file.chmod(0o600);
+    const reader = new SpoolReader(file, opts.readChunkBytes);
+    const size = (await file.stat()).size;
+    cursorFile = await CursorFile.open(paths.cursor);
+    let cursor = await cursorFile.read(opts.log);
+    if (cursor.offset > size) {
+      opts.log(`log spool: the cursor of task ${opts.taskId} points past the end of its spool; shipping the spool from the start`);
+      cursor = { ...cursor, offset: 0, shippedLines: 0, delayedFromLines: 0 };
+    }
+    const scan = await reader.scan(cursor.offset, size);
+    if (scan.validEnd < size) {
+      opts.log(
+        `log spool of task ${opts.taskId}: ${size - scan.validEnd} bytes at its end are ${scan.status === 'corrupt' ? 'damaged' : 'cut off (the agent stopped mid-write)'} and are dropped`,
+      );
+      // A half-written block from a crash would hide everything appended after it.
+      await file.truncate(scan.validEnd);
+    }
+    const writer = new SpoolWriter(file, scan.validEnd);
+    return { paths, lock, file, reader, writer, cursorFile, cursor, pendingLines: scan.lines };
+  } catch (err) {
+    await file?.close().catch(() => undefined);
+    await cursorFile?.close().catch(() => undefined);
+    throw err instanceof LogShipperError ? err : new LogShipperError(`cannot open the log spool of task ${opts.taskId} (${paths.spool}): ${(err as Error).message}`);
+  }
+}
+
+export async function closeSpoolFiles(files: OpenedSpoolFiles): Promise<void> {
+  await files.file.close().catch(() => undefined);
+  await files.cursorFile.close().catch(() => undefined);
 }

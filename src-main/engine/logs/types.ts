@@ -1,12 +1,18 @@
-/** Levels clearml-agent uses for console events (uppercase; the server does not enforce the enum). */
+/**
+ * Levels an agent line can have. Callers name them in capitals (as clearml-agent's own logger
+ * prints them); on the wire they become ClearML's lower-case names (see WireLogLevel).
+ */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+
+/** ClearML's log-event level names (the server's LogLevelEnum), as the SDK sends them. */
+export type WireLogLevel = 'debug' | 'info' | 'warning' | 'error';
 
 /** One console-log event as `events.add_batch` expects it (clearml-api §2.5). */
 export interface LogEvent {
   type: 'log';
   task: string;
   worker: string;
-  level: LogLevel;
+  level: WireLogLevel;
   /** Whole lines, each ending in `\n`; UTF-8 size < 64 KiB. */
   msg: string;
   /** Epoch ms, strictly increasing from one event to the next so the server keeps our order. */
@@ -76,6 +82,8 @@ export interface LogShipperStats {
   pendingLines: number;
   /** Output that could not be written to the spool (disk full, I/O error) and is lost. */
   droppedBytes: number;
+  /** Lines the server refused for good (HTTP 400, e.g. the task was deleted): not retried. */
+  refusedLines: number;
   /** Failed attempts of the current batch (0 while the sink is healthy). */
   consecutiveFailures: number;
   lastError: string | null;
@@ -91,7 +99,8 @@ export interface CloseResult {
 export interface LogShipper {
   writeStdout(chunk: Buffer | string): void;
   writeStderr(chunk: Buffer | string): void;
-  agentLine(level: LogLevel, text: string): void;
+  /** An agent message in the task's log; the level in capitals or ClearML's lower-case name. */
+  agentLine(level: LogLevel | WireLogLevel, text: string): void;
   /** Resolves once everything written so far is shipped, or as soon as a send attempt fails (retries go on). */
   flush(): Promise<void>;
   /** Ships the rest, then deletes the spool; after `timeoutMs` (default 10 s) gives up and keeps it. */

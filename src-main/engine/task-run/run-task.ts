@@ -12,7 +12,12 @@ import { workspacePhase } from './phases/workspace.js';
 import { venvExecutor, type TaskExecutor } from './executor.js';
 import { withoutMonitoring } from './monitoring.js';
 import { createOutputTee, type TeeLine } from './output-tee.js';
-import { createLogShipper, createRedactor, type LogShipper } from '../logs/index.js';
+import { createRedactor, openTaskOutbox, type OutboxShipper, type PendingFinalStatus, type TaskOutbox } from '../logs/index.js';
+
+/** How long a run's end waits for the server to take the log tail and the status; then the task outbox keeps them. */
+const LOG_TAIL_WAIT_MS = 30_000;
+/** The same when the agent is stopping (daemon --stop, Ctrl+C): it must not hang on a server that is down. */
+const LOG_TAIL_WAIT_ON_SHUTDOWN_MS = 5_000;
 
 export interface RunTaskOptions {
   readonly taskId: string;
@@ -37,6 +42,12 @@ export interface RunTaskOptions {
   /** The same as whole lines, redacted, for a live view (the agent host). */
   readonly onLogLines?: (lines: TeeLine[]) => void;
   readonly onEvent?: (event: TaskRunEvent) => void;
+  /**
+   * The machine's task outbox (logs/outbox.ts), opened by the daemon or `execute` with a
+   * fail-fast server link and drained in the background. Without one the run opens a private
+   * outbox over `api` and closes it at the end (what it could not deliver stays on disk).
+   */
+  readonly outbox?: TaskOutbox;
 }
 
 export interface TaskRunResult {
@@ -66,16 +77,18 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
 
   // The log goes to the task only once the task is known to exist and be ours (after the start
   // phase): a bad id must not leave a spool of lines no server will ever accept.
-  let shipper: LogShipper | null = null;
+  let shipper: OutboxShipper | null = null;
+  let privateOutbox: TaskOutbox | null = null;
+  const taskOutbox = (): TaskOutbox =>
+    options.outbox ??
+    (privateOutbox ??= openTaskOutbox({ spoolDir: settings.spoolDir, serverUrl: apiServerOf(settings), server: api, workerId }));
   const earlyLines: Array<[AgentLogLevel, string]> = [];
   const redactor = createRedactor({ secrets: [...settings.secrets], env: settings.baseEnv as NodeJS.ProcessEnv });
   const openTaskLog = (): void => {
     if (!shipsLog || shipper) return;
-    shipper = createLogShipper({
+    shipper = taskOutbox().openShipper({
       taskId,
       workerId,
-      spoolDir: settings.spoolDir,
-      sink: { addBatch: (events) => api.addLogEvents(events) },
       redactor,
       suppressCarriageReturn: settings.suppressCarriageReturn,
     });
@@ -175,6 +188,8 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
   if (notRunnable || (!ctx.task && !options.pulled)) {
     // The task is not ours to report on (missing, not queued): nothing goes to the server.
     await cleanups.runAll();
+    await (shipper as OutboxShipper | null)?.finish({ status: null, waitMs: LOG_TAIL_WAIT_ON_SHUTDOWN_MS });
+    await (privateOutbox as TaskOutbox | null)?.close();
     if (notRunnable) throw notRunnable;
     const detail = ctx.ending?.kind === 'setup-failed' ? ctx.ending.detail : 'the task could not be read';
     throw new TaskNotRunnableError(`task ${taskId}: ${detail}`);
@@ -193,11 +208,22 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
   const failures = await cleanups.runAll();
   for (const failure of failures) log('WARNING', `Cleanup "${failure.name}" failed: ${String(failure.error)}`);
 
-  // Ship every line before the final status, so a follower sees the whole log once it ends.
-  const openShipper = shipper as LogShipper | null;
-  shipper = null; // later agent lines (the status report) only reach the terminal
-  const shipped = openShipper ? await openShipper.close({ timeoutMs: 30_000 }) : { pending: 0 };
-  if (shipsLog) await reportFinalStatus(api, taskId, workerId, finalStatus, ctx.timings, log);
+  // The task outbox ships every line, then reports the final status, so a follower sees the
+  // whole log once it ends; when the server does not answer in time it keeps both (on disk)
+  // and delivers them later, from this process or the next agent on the machine.
+  const openShipper = shipper as OutboxShipper | null;
+  shipper = null; // later agent lines only reach the terminal
+  const stopping = options.externalStop?.signal.aborted ?? false;
+  const ended = {
+    status: shipsLog ? pendingFinalStatus(finalStatus, workerId, ctx.timings) : null,
+    waitMs: stopping ? LOG_TAIL_WAIT_ON_SHUTDOWN_MS : LOG_TAIL_WAIT_MS,
+    signal: stopping ? undefined : options.externalStop?.signal,
+    handOverWhenUnreachable: stopping,
+  };
+  const delivery = openShipper ? await openShipper.finish(ended) : shipsLog ? await taskOutbox().finishWithoutLog(taskId, workerId, ended) : null;
+  if (delivery?.statusError) log('WARNING', `Could not update task status: ${delivery.statusError}`);
+  if (delivery?.note) log('WARNING', delivery.note);
+  await (privateOutbox as TaskOutbox | null)?.close();
   emit({ type: 'finished', taskId, status: finalStatus.call });
   return {
     taskId,
@@ -205,30 +231,23 @@ export async function runTask(options: RunTaskOptions): Promise<TaskRunResult> {
     ending,
     exitCode: ending.kind === 'exited' ? ending.exitCode : null,
     timingsMs: { ...ctx.timings },
-    logsPending: shipped.pending,
+    logsPending: delivery?.pending ?? 0,
   };
 }
 
-async function reportFinalStatus(
-  api: TaskRunApi,
-  taskId: string,
-  workerId: string,
-  finalStatus: FinalStatus,
-  timings: Record<string, number>,
-  log: (level: AgentLogLevel, text: string) => void,
-): Promise<void> {
-  const change = { statusReason: finalStatus.statusReason, statusMessage: `Changed by Tray Agent ${workerId}` };
-  try {
-    await api.mergeRuntime(taskId, { _tray_agent_phase_timings_ms: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) });
-  } catch {
-    // Timings are informative; a task that can no longer be edited still gets its status.
-  }
-  try {
-    if (finalStatus.call === 'completed') await api.completed(taskId, change);
-    else if (finalStatus.call === 'failed') await api.failed(taskId, change);
-    else if (finalStatus.call === 'stopped') await api.stopped(taskId, change);
-  } catch (error) {
-    // The SDK inside the task may already have set a final status; clearml-agent logs and moves on.
-    log('WARNING', `Could not update task status: ${error instanceof Error ? error.message : String(error)}`);
-  }
+/** The status call of a run's end as the task outbox keeps it until the log is in (null: none to make). */
+function pendingFinalStatus(finalStatus: FinalStatus, workerId: string, timings: Record<string, number>): PendingFinalStatus | null {
+  if (finalStatus.call === 'none') return null;
+  return {
+    call: finalStatus.call,
+    statusReason: finalStatus.statusReason,
+    statusMessage: `Changed by Tray Agent ${workerId}`,
+    runtime: { _tray_agent_phase_timings_ms: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) },
+  };
+}
+
+/** The API server the run talks to, as its task's SDK config names it (the outbox files entries under it). */
+function apiServerOf(settings: TaskRunSettings): string {
+  const api = settings.childConfig['api'] as { api_server?: unknown } | undefined;
+  return typeof api?.api_server === 'string' && api.api_server ? api.api_server : 'unknown-api-server';
 }

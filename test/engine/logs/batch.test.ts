@@ -28,7 +28,7 @@ function layout(specs: { level?: 'DEBUG' | 'INFO'; ts: number; text: string }[])
 const ctx = { taskId: 't1', workerId: 'w1', lastTimestamp: 0, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES };
 
 describe('buildBatch', () => {
-  it('joins neighbouring blocks of one level into one message below 64 KiB', () => {
+  it('joins neighbouring blocks of one level into one message below 64 KiB, with ClearML\'s lower-case level names', () => {
     const { blocks, text } = layout([
       { ts: 1000, text: 'a\n' },
       { ts: 1001, text: 'b\n' },
@@ -37,9 +37,9 @@ describe('buildBatch', () => {
     ]);
     const batch = buildBatch(blocks, text, ctx);
     expect(batch.events.map((e) => [e.level, e.msg])).toEqual([
-      ['DEBUG', 'a\nb\n'],
-      ['INFO', 'agent says\n'],
-      ['DEBUG', 'c\n'],
+      ['debug', 'a\nb\n'],
+      ['info', 'agent says\n'],
+      ['debug', 'c\n'],
     ]);
     expect(batch.events[0]).toMatchObject({ type: 'log', task: 't1', worker: 'w1', timestamp: 1000 });
     expect(batch.lines).toBe(4);

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { LogEvent } from '../../../src-main/engine/logs/index.js';
-import { listSpooledTasks, resumeSpool } from '../../../src-main/engine/logs/index.js';
+import { listSpooledTasks, openTaskOutbox, resumeSpool } from '../../../src-main/engine/logs/index.js';
+import { createRecordingServer } from './recording-server.js';
 import { createRecordingSink } from './recording-sink.js';
 
 const TASK = '0123456789abcdef0123456789abcdef';
@@ -49,7 +50,7 @@ it('a restarted agent ships the rest of a killed agent’s spool from the cursor
   const linesBefore = before.flatMap((e) => e.msg.split('\n').slice(0, -1));
   expect(linesBefore.length).toBeGreaterThan(0);
   expect(linesBefore.length).toBeLessThan(LINES);
-  expect(listSpooledTasks(spoolDir)).toEqual([TASK]);
+  expect(await listSpooledTasks(spoolDir)).toEqual([TASK]);
 
   const sink = createRecordingSink();
   const result = await resumeSpool({ spoolDir, taskId: TASK, workerId: 'restarted-agent', sink });
@@ -58,5 +59,31 @@ it('a restarted agent ships the rest of a killed agent’s spool from the cursor
   expect([...linesBefore, ...sink.lines()]).toEqual(expected);
   const timestamps = [...before, ...sink.events].map((e) => e.timestamp);
   for (let i = 1; i < timestamps.length; i++) expect(timestamps[i]).toBeGreaterThan(timestamps[i - 1]!);
+  expect(fs.readdirSync(spoolDir)).toEqual([]);
+});
+
+it('the task outbox of any later agent ships a killed agent’s spool (no final status: the reaper decides it)', async () => {
+  dir = fs.mkdtempSync(join(tmpdir(), 'logs-restart-outbox-'));
+  const spoolDir = join(dir, 'spool');
+  const acceptedFile = join(dir, 'accepted.jsonl');
+  await runUntilReady([spoolDir, TASK, acceptedFile, String(LINES), '1']);
+  const linesBefore = fs
+    .readFileSync(acceptedFile, 'utf8')
+    .trim()
+    .split('\n')
+    .flatMap((l) => (JSON.parse(l) as LogEvent).msg.split('\n').slice(0, -1));
+
+  const server = createRecordingServer();
+  const outbox = openTaskOutbox({ spoolDir, serverUrl: 'http://127.0.0.1:8008', server, workerId: 'host:other-worker', retryDelayMs: () => 5 });
+  try {
+    outbox.drain();
+    expect(await outbox.whenEmpty(30_000)).toBe(true);
+  } finally {
+    await outbox.close();
+  }
+  const expected = Array.from({ length: LINES }, (_, i) => `line ${String(i).padStart(7, '0')}`);
+  expect([...linesBefore, ...server.lines(TASK)]).toEqual(expected);
+  expect(server.events(TASK).every((e) => e.worker === 'host:other-worker')).toBe(true);
+  expect(server.statusCalls()).toEqual([]);
   expect(fs.readdirSync(spoolDir)).toEqual([]);
 });

@@ -61,7 +61,7 @@ afterEach(async () => {
 });
 
 describe('createLogShipper', () => {
-  it('ships stdout and stderr in arrival order as DEBUG, agent lines with their level, then deletes the spool', async () => {
+  it('ships stdout and stderr in arrival order as debug, agent lines with their level (ClearML lower-case names), then deletes the spool', async () => {
     const sink = createRecordingSink();
     const spoolDir = tempDir();
     const s = shipper(sink, { spoolDir });
@@ -72,9 +72,9 @@ describe('createLogShipper', () => {
     s.agentLine('ERROR', 'Process aborted by user');
     expect(await s.close()).toEqual({ shipped: 5, pending: 0 });
     expect(sink.events.map((e) => [e.level, e.msg])).toEqual([
-      ['INFO', 'task pulled by worker host:gpu0\n'],
-      ['DEBUG', 'out 1\nerr 1\nout 2\n'],
-      ['ERROR', 'Process aborted by user\n'],
+      ['info', 'task pulled by worker host:gpu0\n'],
+      ['debug', 'out 1\nerr 1\nout 2\n'],
+      ['error', 'Process aborted by user\n'],
     ]);
     expect(sink.events[0]).toMatchObject({ type: 'log', task: TASK, worker: 'host:gpu0' });
     expectStrictlyIncreasingTimestamps(sink);
@@ -210,13 +210,13 @@ describe('createLogShipper', () => {
 
   it('holds only a few MB in memory while 200,000 lines go through a slow sink', async () => {
     const sink = createRecordingSink();
-    const slowSink = { addBatch: async (events: Parameters<RecordingSink['addBatch']>[0]) => { await sleep(2); await sink.addBatch(events); } };
+    const slowSink = { addBatch: async (events: Parameters<RecordingSink['addBatch']>[0]) => { await sleep(30); await sink.addBatch(events); } };
     const s = shipper(createRecordingSink(), { sink: slowSink });
     const chunk = numbered(0, 1000).map((l) => `${l} ${'.'.repeat(40)}`).join('\n') + '\n';
     let peakSpoolLag = 0;
     for (let i = 0; i < 200; i++) {
       s.writeStdout(chunk);
-      if (i % 10 === 0) await sleep(0);
+      await sleep(0); // one pipe-sized read per event-loop turn, as from a child
       const st = s.stats();
       peakSpoolLag = Math.max(peakSpoolLag, st.spoolBytes - st.shippedBytes);
     }
@@ -227,10 +227,59 @@ describe('createLogShipper', () => {
     expect(sink.lines()).toHaveLength(200_000);
   });
 
-  it('refuses a second shipper for a spool in use, naming the holder', () => {
+  it('a second shipper for a spool in use waits for it (saying so) and ships after the first is done', async () => {
     const spoolDir = tempDir();
-    shipper(createRecordingSink(), { spoolDir });
-    expect(() => shipper(createRecordingSink(), { spoolDir })).toThrow(/in use by process \d+ \(this agent\)/);
+    const firstSink = createRecordingSink();
+    const first = shipper(firstSink, { spoolDir });
+    first.writeStdout('first\n');
+    await first.flush();
+    const logs: string[] = [];
+    const secondSink = createRecordingSink();
+    const second = shipper(secondSink, { spoolDir, log: (l) => logs.push(l) });
+    second.writeStdout('second\n');
+    await until(() => logs.some((l) => /in use by process \d+; waiting/.test(l)));
+    expect(secondSink.lines()).toEqual([]);
+    await first.close();
+    expect(await second.close()).toEqual({ shipped: 1, pending: 0 });
+    expect([...firstSink.lines(), ...secondSink.lines()]).toEqual(['first', 'second']);
+  });
+
+  it('keeps at most 32 MiB in memory while the spool is locked, and says in the task log how much was lost beyond it', async () => {
+    const spoolDir = tempDir();
+    const first = shipper(createRecordingSink(), { spoolDir });
+    await first.flush();
+    const sink = createRecordingSink();
+    const second = shipper(sink, { spoolDir });
+    const line = `${'x'.repeat(1023)}\n`; // 1 KiB
+    for (let i = 0; i < 34 * 1024; i++) second.writeStdout(line);
+    expect(second.stats().bufferedBytes).toBeLessThanOrEqual(32 * 1024 * 1024 + 64 * 1024);
+    await first.close();
+    await second.close({ timeoutMs: 30_000 });
+    const lines = sink.lines();
+    const kept = lines.filter((l) => l.startsWith('x')).length;
+    expect(kept).toBeGreaterThanOrEqual(32 * 1024 - 64);
+    expect(kept).toBeLessThan(34 * 1024);
+    expect(lines.at(-1)).toMatch(new RegExp(`^tray-agent: ${34 * 1024 - kept} lines \\(\\d+ bytes\\) of output were lost here: they arrived while the log spool was still locked$`));
+  });
+
+  it('reports a spool folder it cannot use in the agent log and in stats, and never throws at the task', async () => {
+    const dir = tempDir();
+    fs.mkdirSync(join(dir, '..'), { recursive: true });
+    fs.writeFileSync(dir, 'a file where the spool folder should be');
+    const logs: string[] = [];
+    const s = shipper(createRecordingSink(), { spoolDir: join(dir, 'spool'), log: (l) => logs.push(l) });
+    s.writeStdout('lost\n');
+    await s.flush();
+    expect(logs.join('\n')).toMatch(/cannot use .* as the log spool folder .*agent\.spool_dir/);
+    expect(s.stats().lastError).toMatch(/cannot use .* as the log spool folder/);
+    expect(await s.close()).toEqual({ shipped: 0, pending: 0 });
+  });
+
+  it('refuses to resume a spool a live shipper holds, naming the holder', async () => {
+    const spoolDir = tempDir();
+    const s = shipper(createRecordingSink(), { spoolDir });
+    await s.flush();
+    await expect(resumeSpool({ spoolDir, taskId: TASK, workerId: 'w', sink: createRecordingSink() })).rejects.toThrow(/in use by process \d+ \(this agent\)/);
   });
 
   it('rejects bad options with a message that says what to change', () => {
@@ -253,7 +302,7 @@ describe('close timeout and resuming a spool', () => {
     s.writeStdout(numbered(3000, 8000).join('\n') + '\n');
     s.writeStdout('unfinished last line');
     expect(await s.close({ timeoutMs: 100 })).toEqual({ shipped: 3000, pending: 5001 });
-    expect(listSpooledTasks(spoolDir)).toEqual([TASK]);
+    expect((await listSpooledTasks(spoolDir))).toEqual([TASK]);
 
     const resumed = createRecordingSink();
     const logs: string[] = [];
@@ -264,7 +313,7 @@ describe('close timeout and resuming a spool', () => {
     });
     expect([...sink.lines(), ...resumed.lines()]).toEqual([...numbered(0, 8000), 'unfinished last line']);
     expect(resumed.events[0]!.timestamp).toBeGreaterThan(sink.events.at(-1)!.timestamp);
-    expect(listSpooledTasks(spoolDir)).toEqual([]);
+    expect((await listSpooledTasks(spoolDir))).toEqual([]);
     expect(fs.readdirSync(spoolDir)).toEqual([]);
   });
 
@@ -280,7 +329,7 @@ describe('close timeout and resuming a spool', () => {
       shipped: 0,
       pending: 1,
     });
-    expect(listSpooledTasks(spoolDir)).toEqual([TASK]);
+    expect((await listSpooledTasks(spoolDir))).toEqual([TASK]);
   });
 
   it('drops a block cut off by a crash, says so, and appends after the last whole block', async () => {
