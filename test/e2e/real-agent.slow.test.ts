@@ -274,6 +274,8 @@ describe('the window against the real agent host, embedded server and daemon', (
     await page.getByText('In use by a process that is not ours:').waitFor();
     await waitFor('sparklines', async () => (await page.locator('.sparkline canvas').count()) === 4);
     await checkView('08-gpus-all');
+    // No --gpus yet: tasks see every GPU, and the window shows both as in use.
+    expect(await page.getByRole('checkbox', { name: /^GPU \d · NVIDIA H200$/, checked: true }).count()).toBe(2);
     await page.getByRole('checkbox', { name: 'GPU 0 · NVIDIA H200' }).uncheck();
     await page.getByRole('checkbox', { name: 'GPU 1 · NVIDIA H200' }).waitFor();
     expect(await page.getByRole('checkbox', { name: 'GPU 1 · NVIDIA H200' }).isChecked()).toBe(true);
