@@ -119,7 +119,8 @@ function gpuViews(state: HostState, running: readonly RunningTaskView[]): GpuVie
       index: gpu.index,
       uuid: gpu.uuid || null,
       name: gpu.name,
-      selected: selection === null ? false : selection.kind === 'all' ? true : selection.kind === 'none' ? false : (selectedIndexes?.has(gpu.index) ?? false),
+      // No selection (no --gpus, no *_VISIBLE_DEVICES) leaves every GPU visible to tasks: all are in use.
+      selected: selection === null || selection.kind === 'all' ? true : selection.kind === 'none' ? false : selection.kind === 'uuids' ? selection.uuids.includes(gpu.uuid) : (selectedIndexes?.has(gpu.index) ?? false),
       utilizationPct: gpu.utilizationGpu,
       memoryUsedMiB: gpu.memoryUsedMiB,
       memoryTotalMiB: gpu.memoryTotalMiB,

@@ -6,6 +6,7 @@ import type { AgentSnapshot, LogLineView } from '../../src-shared/bridge.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ansiSpans } from '../lib/ansi.js';
 import { formatCount } from '../lib/format.js';
+import { statusLabel } from '../lib/task-status.js';
 import { logBuffer, useLogStore } from '../stores/log-store.js';
 import { useUiStore } from '../stores/ui-store.js';
 
@@ -114,7 +115,7 @@ export function LogsView({ snapshot }: { snapshot: AgentSnapshot }) {
     return () => document.removeEventListener('keydown', onKey);
   }, []);
 
-  const choices = [...snapshot.running.map((t) => ({ id: t.id, label: `${t.name ?? t.id} (running)` })), ...snapshot.recent.map((t) => ({ id: t.id, label: `${t.name ?? t.id} (${t.status})` }))];
+  const choices = [...snapshot.running.map((t) => ({ id: t.id, label: `${t.name ?? t.id} (running)` })), ...snapshot.recent.map((t) => ({ id: t.id, label: `${t.name ?? t.id} (${statusLabel(t.status)})` }))];
   if (taskId && !choices.some((c) => c.id === taskId)) choices.unshift({ id: taskId, label: taskId });
 
   const onScroll = () => {

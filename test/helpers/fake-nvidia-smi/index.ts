@@ -25,3 +25,9 @@ export function fakeNvidiaSmiEnv(
   if (opts.logFile) env.FAKE_NVIDIA_SMI_LOG = opts.logFile;
   return env;
 }
+
+/**
+ * Folder holding a fake `nvidia-smi` for a workstation with two H200s, made from the same
+ * recording (./pair/nvidia-smi: GPU 0 busy with a foreign process, GPU 1 idle). Prepend it to PATH.
+ */
+export const FAKE_NVIDIA_SMI_PAIR_DIR = path.join(FAKE_NVIDIA_SMI_DIR, 'pair');
