@@ -25,7 +25,6 @@ import { runCliCaptured } from '../helpers/run-cli-captured.js';
 // One browser, one host, one page for the file: the steps build on each other, in order.
 
 const shots = fileURLToPath(new URL('../../test-results/ui/real-agent/', import.meta.url));
-const REPOLL_DEFECT = /Daemon pass failed: queues\.get_next_task: cancelled/;
 
 let rendererDir: string;
 let browser: TestBrowser;
@@ -432,16 +431,12 @@ describe('the window against the real agent host, embedded server and daemon', (
     }
     expect(problems).toEqual([]);
     // Every error the host logged (and showed under "Recent problems") but the known defect pinned below.
-    expect(hostLog.filter((l) => l.startsWith('error') && !REPOLL_DEFECT.test(l))).toEqual([]);
+    expect(hostLog.filter((l) => l.startsWith('error'))).toEqual([]);
   });
 
-  // KNOWN DEFECT, outside this suite's files (src-main/engine/daemon/daemon.ts): a repoll — what
-  // Pause, Resume and a schedule change ask of the daemon — aborts its long-poll, and the pass
-  // reports the abort as a failure: "Daemon pass failed: queues.get_next_task: cancelled" under
-  // Recent problems, then sleeps a polling interval. Pinned with it.fails: once the daemon treats
-  // its own repoll as a normal end of the wait, this turns red — then make it a plain `it` and
-  // drop REPOLL_DEFECT from the check above.
-  it.fails('KNOWN DEFECT: pause, resume and schedule changes are not reported as failed daemon passes', () => {
-    expect(hostLog.filter((l) => REPOLL_DEFECT.test(l))).toEqual([]);
+  // A repoll — what Pause, Resume and a schedule change ask of the daemon — ends its long-poll;
+  // that is a normal end of the wait, never a "Daemon pass failed" under Recent problems.
+  it('pause, resume and schedule changes are not reported as failed daemon passes', () => {
+    expect(hostLog.filter((l) => /Daemon pass failed/.test(l))).toEqual([]);
   });
 });

@@ -264,16 +264,19 @@ export class DaemonLoop {
     if (this.#running.size === 0) this.#state = { kind: 'idle', reason: `waiting for tasks on ${ordered.map((d) => d.queue.name).join(', ')}` };
     // A stop or drain that arrived while the gates were fetched must not start a long wait.
     if (this.#mode !== 'run') return;
-    this.#pullAbort = new AbortController();
+    const pullAbort = new AbortController();
+    this.#pullAbort = pullAbort;
     const waitMs = Math.min(options.api.longPollMaxMs(), this.#untilEdgeMs(now));
     let pulled: { taskId: string; queueId: string } | null;
     try {
       pulled = await options.api.nextTask(
         ordered.map((d) => d.queue.id),
-        { waitMs: Math.max(0, waitMs), workerId: options.workerId, signal: this.#pullAbort.signal },
+        { waitMs: Math.max(0, waitMs), workerId: options.workerId, signal: pullAbort.signal },
       );
     } catch (error) {
-      if (this.#mode !== 'run') return;
+      // Our own abort (stop, drain, a repoll after a pause or a schedule change) ends the wait;
+      // it is not a failed pass.
+      if (this.#mode !== 'run' || pullAbort.signal.aborted) return;
       throw error;
     } finally {
       this.#pullAbort = null;
