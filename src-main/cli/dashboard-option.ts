@@ -1,6 +1,6 @@
 // `up` and `daemon --dashboard`: the window in a browser, served on 127.0.0.1 behind a token,
 // over the same agent host the tray uses (also what a headless box reached by SSH tunnel wants).
-import { startDashboard, defaultRendererDir, type Dashboard } from '../dashboard/index.js';
+import type { Dashboard } from '../dashboard/index.js';
 import type { AgentHost } from '../control/index.js';
 import { UsageError } from './command-errors.js';
 
@@ -14,6 +14,8 @@ export function parseDashboardPort(value: string | undefined): number {
 /** Starts the dashboard; a renderer that was not built is a warning, not a failure of the agent. */
 export async function startHostDashboard(host: AgentHost, port: number, say: (text: string) => void): Promise<Dashboard | null> {
   try {
+    // Loaded only when asked for: a headless daemon without --dashboard never loads ws.
+    const { startDashboard, defaultRendererDir } = await import('../dashboard/index.js');
     const dashboard = await startDashboard({ handler: host, port, rendererDir: defaultRendererDir() });
     say(`Dashboard: ${dashboard.url} (this machine only; the token in the address is the key)\n`);
     return dashboard;

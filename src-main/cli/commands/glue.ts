@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { startSlurmGlue, renderSlurmDryRun } from '../../engine/glue/slurm/slurm-glue.js';
-import { startK8sGlue, renderK8sDryRun } from '../../engine/glue/k8s/k8s-glue.js';
+// The backends (sbatch tooling, @kubernetes/client-node, yaml) load only when a glue command runs.
+const slurmGlue = () => import('../../engine/glue/slurm/slurm-glue.js');
+const k8sGlue = () => import('../../engine/glue/k8s/k8s-glue.js');
 import { splitShellWords } from '../../engine/config/index.js';
 import { GlueSetupError } from '../../engine/glue/glue-setup.js';
 import type { GlueHandle, GlueLogLevel } from '../../engine/glue/glue-loop.js';
@@ -97,7 +98,7 @@ function registerSlurm(glue: Command): void {
           if (!flags.taskId) throw new UsageError('--dry-run needs --task-id: the task whose script to print');
           let script: string;
           try {
-            script = await renderSlurmDryRun(settings, flags.taskId);
+            script = await (await slurmGlue()).renderSlurmDryRun(settings, flags.taskId);
           } catch (error) {
             asUsageError(error);
           }
@@ -105,6 +106,7 @@ function registerSlurm(glue: Command): void {
           return;
         }
         const debug = (flags.logLevel ?? '').toUpperCase() === 'DEBUG' || /^(1|true|yes)$/i.test(process.env['CLEARML_SLURM_GLUE_DEBUG'] ?? '');
+        const { startSlurmGlue } = await slurmGlue();
         await runUntilSignalled(() => startSlurmGlue(settings, consoleLog(debug)));
       }),
     );
@@ -181,7 +183,7 @@ function registerK8s(glue: Command): void {
           if (!flags.taskId) throw new UsageError('--dry-run needs --task-id: the task whose manifest to print');
           let manifest: string;
           try {
-            manifest = await renderK8sDryRun(settings, flags.taskId);
+            manifest = await (await k8sGlue()).renderK8sDryRun(settings, flags.taskId);
           } catch (error) {
             asUsageError(error);
           }
@@ -189,6 +191,7 @@ function registerK8s(glue: Command): void {
           return;
         }
         const debug = (flags.logLevel ?? '').toUpperCase() === 'DEBUG';
+        const { startK8sGlue } = await k8sGlue();
         await runUntilSignalled(() => startK8sGlue(settings, consoleLog(debug)));
       }),
     );

@@ -3,8 +3,17 @@
  * DOCKER_TLS_VERIFY / DOCKER_CERT_PATH) of the agent's environment, else the local socket.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
+
+// Loaded when a client is first made: a venv-mode daemon never pays for dockerode (and its ssh2).
+const requireModule = createRequire(import.meta.url);
+let dockerodeClass: typeof Dockerode | null = null;
+function loadDockerode(): typeof Dockerode {
+  dockerodeClass ??= requireModule('dockerode') as typeof Dockerode;
+  return dockerodeClass;
+}
 import { DockerError, describeDockerFailure } from './errors.js';
 
 export interface DockerConnection {
@@ -51,7 +60,8 @@ export function createDockerClient(connection: DockerConnection): Dockerode {
     }
     delete options.certPath;
   }
-  return new Dockerode(options);
+  const DockerodeClass = loadDockerode();
+  return new DockerodeClass(options);
 }
 
 /** Fails with what to do when the daemon cannot be used (not running, no permission). */
