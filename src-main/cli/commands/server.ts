@@ -86,10 +86,10 @@ export interface ServerLinks {
 export function renderApiSection(url: string, credentials: ApiCredentials, links: ServerLinks = {}): string {
   return renderConfApiSection(
     { apiServer: url, webServer: links.webUrl ?? url, filesServer: links.filesUrl ?? url, accessKey: credentials.accessKey, secretKey: credentials.secretKey },
-    [
-      "tray-agent embedded server: the REST API; task pages (the SDK's results links) on the",
-      'same address; artifacts, models and debug images on its files server.',
-    ],
+    {
+      comments: ["tray-agent embedded server: the REST API; task pages (the SDK's results links) on the", 'same address; artifacts, models and debug images on its files server.'],
+      bareUrls: true,
+    },
   );
 }
 

@@ -1,6 +1,5 @@
-// The one writer of clearml.conf's `api { ... }` section (the embedded server's --init-conf and
-// first-start print, `up`, and the setup wizard's new file). It writes the block the way the
-// ClearML web app hands it out, so a user sees the same text wherever it comes from.
+// The one writer of clearml.conf's `api { ... }` section: the embedded server's --init-conf and
+// first-start print, `up`, and the setup wizard's new file.
 
 export interface ApiSection {
   readonly apiServer: string;
@@ -11,19 +10,29 @@ export interface ApiSection {
   readonly secretKey: string;
 }
 
-/** Plain http(s) URLs stay bare as in the web app's block; anything else is quoted. */
 const BARE_URL = /^https?:\/\/[A-Za-z0-9.\-_~:/%]*$/;
 
-/** A string as a HOCON value. */
-export function hoconString(value: string): string {
-  return BARE_URL.test(value) && !value.slice(value.indexOf('//') + 2).includes('//') ? value : JSON.stringify(value);
+/** A plain http(s) URL HOCON reads bare (no `[`, `?`, `#`, nor a second `//`, which starts a comment). */
+function readsBare(url: string): boolean {
+  return BARE_URL.test(url) && !url.slice(url.indexOf('//') + 2).includes('//');
 }
 
-/** The section's text, ending in a newline; `comments` go as `#` lines right inside `api {`. */
-export function renderApiSection(section: ApiSection, comments: readonly string[] = []): string {
-  const lines = ['api {', ...comments.map((line) => `    # ${line}`), `    api_server: ${hoconString(section.apiServer)}`];
-  if (section.webServer) lines.push(`    web_server: ${hoconString(section.webServer)}`);
-  if (section.filesServer) lines.push(`    files_server: ${hoconString(section.filesServer)}`);
+export interface ApiSectionStyle {
+  /** `#` lines right inside `api {`. */
+  readonly comments?: readonly string[];
+  /**
+   * URLs bare, the way the ClearML web app hands the block out (for a block a user copies);
+   * one HOCON would misread is quoted anyway. Default: every URL quoted.
+   */
+  readonly bareUrls?: boolean;
+}
+
+/** The section's text, ending in a newline. */
+export function renderApiSection(section: ApiSection, style: ApiSectionStyle = {}): string {
+  const url = (value: string) => (style.bareUrls && readsBare(value) ? value : JSON.stringify(value));
+  const lines = ['api {', ...(style.comments ?? []).map((line) => `    # ${line}`), `    api_server: ${url(section.apiServer)}`];
+  if (section.webServer) lines.push(`    web_server: ${url(section.webServer)}`);
+  if (section.filesServer) lines.push(`    files_server: ${url(section.filesServer)}`);
   lines.push(
     '    credentials {',
     `        "access_key" = ${JSON.stringify(section.accessKey)}`,
