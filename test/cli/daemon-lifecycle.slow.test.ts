@@ -4,17 +4,10 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { spawnCli } from '../helpers/cli-process.js';
 import { runCliCaptured } from '../helpers/run-cli-captured.js';
+import { until } from '../helpers/until.js';
 
 // The daemon as users run it: a separate process, stopped and drained through the CLI.
 const bed = useAgentTestBed('daemon-cli');
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function enqueue(queueName: string, script: string): Promise<string> {
   const { id } = await bed.client.tasks.create({ name: 'lifecycle', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script } } as never);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { useAgentTestBed } from '../helpers/agent-test-bed.js';
 import { runCliCaptured } from '../helpers/run-cli-captured.js';
 import { spawnCli } from '../helpers/cli-process.js';
+import { until } from '../helpers/until.js';
 
 // Defects a new user hit (issue 12): secrets on terminals, an unquoted command line, bad task
 // arguments blamed on the agent, the exit code of a bare `tray-agent`, silent --gpus.
@@ -13,14 +14,6 @@ const token = 'tok-9f8e7d6c5b4a-secret';
 async function task(script: string, extra: Record<string, unknown> = {}): Promise<string> {
   const { id } = await bed.client.tasks.create({ name: 'new user', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script }, ...extra } as never);
   return id;
-}
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const leakyScript = () => `import os\nprint("token=" + os.environ["MY_API_TOKEN"])\nprint("secret=${bed.server.credentials.secretKey}")\n`;

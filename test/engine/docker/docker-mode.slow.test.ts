@@ -15,6 +15,7 @@ import { createTaskRunApi } from '../../../src-main/engine/task-run/api-adapter.
 import type { TaskRunSettings } from '../../../src-main/engine/task-run/settings.js';
 import { loadAgentConfig } from '../../../src-main/engine/config/index.js';
 import { createDockerTaskApi, dockerPhases, dockerSettingsFromConfig, type DockerSettings } from '../../../src-main/engine/docker/index.js';
+import { until } from '../../helpers/until.js';
 
 // Docker mode end to end against real parts: dockerd (vfs, no bridge), the test image, the
 // embedded server over HTTP, a git repository, pip installing inside the container from a
@@ -232,7 +233,7 @@ describe('docker mode (real dockerd)', () => {
     const taskId = await createTask({ script: { entry_point: 'sleeper.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
     const runSettings = settings({ abortGraceMs: 4000 });
     const done = run(taskId, mode, runSettings);
-    await waitFor(async () => (await logText(taskId)).includes('started'), 60_000);
+    await until(async () => (await logText(taskId)).includes('started'), 60_000);
     expect(await labelledContainers(docker, { taskId })).toHaveLength(1);
     const stoppedAt = Date.now();
     await client.tasks.stop({ task: taskId });
@@ -252,7 +253,7 @@ describe('docker mode (real dockerd)', () => {
     const taskId = await createTask({ script: { entry_point: 'stubborn.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
     const runSettings = settings({ abortGraceMs: 2000 });
     const done = run(taskId, mode, runSettings);
-    await waitFor(async () => (await logText(taskId)).includes('stubborn'), 60_000);
+    await until(async () => (await logText(taskId)).includes('stubborn'), 60_000);
     const stoppedAt = Date.now();
     await client.tasks.stop({ task: taskId });
     const result = await done;
@@ -385,11 +386,3 @@ describe('docker mode (real dockerd)', () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('condition not met in time');
-}

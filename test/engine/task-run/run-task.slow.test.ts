@@ -12,6 +12,7 @@ import type { TaskRunSettings } from '../../../src-main/engine/task-run/settings
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startEmbeddedServer } from '../../../src-main/server/index.js';
+import { until } from '../../helpers/until.js';
 
 // The execute pipeline against real parts: the embedded server over HTTP, git repositories on
 // disk, python venvs with pip installing from a package index served on 127.0.0.1.
@@ -185,7 +186,7 @@ describe('runTask end to end (venv mode)', () => {
     ].join('\n');
     const taskId = await createTask({ script: { entry_point: 'sleeper.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
     const done = run(taskId);
-    await waitFor(async () => (await logText(taskId)).includes('started'), 30_000);
+    await until(async () => (await logText(taskId)).includes('started'), 30_000);
     const grandchild = Number(await readFile(pidFile, 'utf8'));
     await client.tasks.stop({ task: taskId });
     const result = await done;
@@ -211,7 +212,7 @@ describe('runTask end to end (venv mode)', () => {
     const taskId = await createTask({ script: { entry_point: 'sdk_like.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
     // The default grace (10 s): the task must be gone long before it.
     const done = runTask({ taskId, workerId: 'test-host:0', api: createTaskRunApi(client), settings: settings({ abortGraceMs: 10_000 }), monitoring: true });
-    await waitFor(async () => (await logText(taskId)).includes('started'), 30_000);
+    await until(async () => (await logText(taskId)).includes('started'), 30_000);
     const stopAsked = Date.now();
     await client.tasks.stop({ task: taskId });
     const result = await done;
@@ -227,7 +228,7 @@ describe('runTask end to end (venv mode)', () => {
     const script = 'import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint("started", flush=True)\ntime.sleep(60)\n';
     const taskId = await createTask({ script: { entry_point: 'stubborn.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
     const done = runTask({ taskId, workerId: 'test-host:0', api: createTaskRunApi(client), settings: settings({ abortGraceMs: 1_500 }), monitoring: true });
-    await waitFor(async () => (await logText(taskId)).includes('started'), 30_000);
+    await until(async () => (await logText(taskId)).includes('started'), 30_000);
     const stopAsked = Date.now();
     await client.tasks.stop({ task: taskId });
     const result = await done;
@@ -243,7 +244,7 @@ describe('runTask end to end (venv mode)', () => {
         script: { entry_point: 'x.py', binary: 'python3', diff: 'print(1)\n', requirements: { pip: `tray-slow @ ${hang.url}/tray_slow-1.0-py3-none-any.whl` } },
       });
       const done = run(taskId);
-      await waitFor(async () => hang.hits() > 0, 60_000);
+      await until(async () => hang.hits() > 0, 60_000);
       await client.tasks.stop({ task: taskId });
       const result = await done;
       expect(result.finalStatus.call).toBe('stopped');
@@ -308,15 +309,6 @@ function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
 }
 
 /** An HTTP server that accepts requests and never answers: a download that hangs forever. */
