@@ -18,6 +18,7 @@ import { forgetFoundTorchIndexes } from '../../../src-main/engine/environment/py
 import { fakeNvidiaSmiEnv } from '../../helpers/fake-nvidia-smi/index.js';
 import type { PackageIndex, TestPackage } from '../../helpers/package-index.js';
 import { indexFlags, isolatedPipEnv, repackagedPipWheel, startPackageIndex, TEST_PACKAGES } from '../../helpers/package-index.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 
 let root: string;
 let repoDir: string;
@@ -79,15 +80,6 @@ function logIndex(pattern: RegExp | string): number {
   return i;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<EnvironmentError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EnvironmentError);
-  return error as EnvironmentError;
-}
-
 describe('pip_version and pip_legacy_resolver', () => {
   let env: PreparedEnvironment;
   afterAll(async () => env?.release());
@@ -109,7 +101,7 @@ describe('pip_version and pip_legacy_resolver', () => {
   });
 
   it('the new resolver refuses the same list: the error names the packages and the indexes tried', async () => {
-    const error = await rejection(prepareEnvironment(request('tray-alpha==1.0\ntray-delta==1.0'), options({ cache: null })));
+    const error = await rejectionOf(prepareEnvironment(request('tray-alpha==1.0\ntray-delta==1.0'), options({ cache: null })), EnvironmentError);
     expect(error.reason).toBe('failed installing requirements');
     expect(error.message).toMatch(/Cannot install "tray-delta==1\.0" and tray-alpha==1\.0 because these package versions have conflicting dependencies/);
     expect(error.message).not.toContain('tray-agent-reqs-');
@@ -117,7 +109,7 @@ describe('pip_version and pip_legacy_resolver', () => {
   });
 
   it('a misspelt marker in pip_version fails the task before anything is built', async () => {
-    const error = await rejection(prepareEnvironment(request('tray-alpha'), options({ pipVersion: ["<22.3 ; python_verison < '3.12'"] })));
+    const error = await rejectionOf(prepareEnvironment(request('tray-alpha'), options({ pipVersion: ["<22.3 ; python_verison < '3.12'"] })), EnvironmentError);
     expect(error.reason).toBe('invalid agent.package_manager.pip_version');
     expect(logs.some((l) => l.startsWith('Creating virtual environment'))).toBe(false);
   });

@@ -14,6 +14,7 @@ import { EnvironmentError, prepareEnvironment } from '../../../src-main/engine/e
 import type { PackageIndex } from '../../helpers/package-index.js';
 import { indexFlags, isolatedPipEnv, startPackageIndex } from '../../helpers/package-index.js';
 import { isolatedPoetryEnv, writeLockedPoetryProject } from '../../helpers/python-repo.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 
 let root: string;
 let index: PackageIndex;
@@ -73,15 +74,6 @@ function installed(python: string): string {
   return execFileSync(python, ['-c', 'import importlib.util as u; print(*[n for n in ("tray_alpha", "tray_beta", "tray_gamma", "demo") if u.find_spec(n)])'], { encoding: 'utf8' }).trim();
 }
 
-async function rejection(promise: Promise<unknown>): Promise<EnvironmentError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EnvironmentError);
-  return error as EnvironmentError;
-}
-
 describe('poetry mode', () => {
   it("installs exactly poetry.lock into the project's .venv (the task's list is ignored) and reports the result", async () => {
     const repo = await checkout();
@@ -119,7 +111,7 @@ describe('poetry mode', () => {
   it("a broken poetry.lock fails the task naming the file and poetry's message", async () => {
     const repo = await checkout();
     await writeFile(path.join(repo, 'poetry.lock'), 'this is [[ not toml\n');
-    const error = await rejection(prepareEnvironment(request(repo), options()));
+    const error = await rejectionOf(prepareEnvironment(request(repo), options()), EnvironmentError);
     expect(error.reason).toBe('failed installing requirements');
     expect(error.message).toContain(`from the lock file ${path.join(repo, 'poetry.lock')}`);
     expect(error.message).toMatch(/Unable to read the lock file/);
@@ -128,7 +120,7 @@ describe('poetry mode', () => {
 
   it('a poetry_version the poetry on PATH does not meet: installed with pip, and the failure names the package and the indexes', async () => {
     const repo = await checkout();
-    const error = await rejection(prepareEnvironment(request(repo), options({ poetry: { version: '==9.9.9' } })));
+    const error = await rejectionOf(prepareEnvironment(request(repo), options({ poetry: { version: '==9.9.9' } })), EnvironmentError);
     expect(error.reason).toBe('missing tool poetry');
     expect(error.message).toMatch(/^agent\.package_manager\.poetry_version is "==9\.9\.9": \S+ is version 1\.3\.\d+, which does not satisfy/);
     expect(error.message).toMatch(/No matching distribution found for poetry==9\.9\.9/);

@@ -12,21 +12,13 @@ import { EnvironmentError, prepareEnvironment } from '../../../src-main/engine/e
 import { writeLocalPythonProject } from '../../helpers/package-index.js';
 import type { PrepareFixture } from './prepare-fixture.js';
 import { startPrepareFixture } from './prepare-fixture.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 
 let fx: PrepareFixture;
 let repoDir: string;
 
 function taskRequest(pip: string | null, overrides: Partial<EnvironmentRequest> = {}): EnvironmentRequest {
   return { binary: 'python3', requirements: pip === null ? null : { pip }, repoDir, workingDir: repoDir, ...overrides };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<EnvironmentError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EnvironmentError);
-  return error as EnvironmentError;
 }
 
 async function cacheKeysOn(dir: string): Promise<string[]> {
@@ -95,7 +87,7 @@ describe('prepareEnvironment (slow cases)', () => {
   });
 
   it("fails with pip's message naming a requirement that cannot be found; with the cache off nothing is left in venvs_dir", async () => {
-    const error = await rejection(prepareEnvironment(taskRequest('tray-alpha==1.0\ntray-nonexistent==3.1'), fx.options({ cache: null })));
+    const error = await rejectionOf(prepareEnvironment(taskRequest('tray-alpha==1.0\ntray-nonexistent==3.1'), fx.options({ cache: null })), EnvironmentError);
     expect(error.reason).toBe('failed installing requirements');
     expect(error.message).toMatch(/No matching distribution found for tray-nonexistent==3\.1/);
     expect(error.message).toMatch(/agent.package_manager.extra_index_url/);
@@ -149,7 +141,7 @@ describe('prepareEnvironment (slow cases)', () => {
         },
       }),
     );
-    const error = await rejection(pending);
+    const error = await rejectionOf(pending, EnvironmentError);
     expect(error.reason).toBe('cancelled');
     expect(await cacheKeysOn(cacheDir)).toEqual([]);
     await new Promise((r) => setTimeout(r, 300));

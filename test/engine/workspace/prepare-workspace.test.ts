@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareWorkspace, WorkspaceError, type WorkspaceOptions, type WorkspaceRequest } from '../../../src-main/engine/workspace/index.js';
 import { createGitFixtures, startGitHttpServer, type GitFixtures } from '../../helpers/git-fixtures.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 
 const execFileAsync = promisify(execFile);
 let fx: GitFixtures;
@@ -57,15 +58,6 @@ async function processesMentioning(needle: string): Promise<string[]> {
     if (cmdline.includes(needle)) found.push(cmdline.split('\0').join(' '));
   }
   return found;
-}
-
-async function expectWorkspaceError(promise: Promise<unknown>): Promise<WorkspaceError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkspaceError);
-  return error as WorkspaceError;
 }
 
 describe('checkout order: commit → tag → branch → remote default', () => {
@@ -119,36 +111,36 @@ describe('checkout order: commit → tag → branch → remote default', () => {
   });
 
   it('fails clearly on a commit the remote does not have', async () => {
-    const error = await expectWorkspaceError(prepareWorkspace(request({ commit: 'deadbeef'.repeat(5) }), options()));
+    const error = await rejectionOf(prepareWorkspace(request({ commit: 'deadbeef'.repeat(5) }), options()), WorkspaceError);
     expect(error.reason).toBe('revision not found');
     expect(error.message).toContain(`commit ${'deadbeef'.repeat(5)} not found in ${fx.originUrl}`);
     expect(error.message).toContain('push the commit');
   });
 
   it('fails clearly on a branch the remote does not have', async () => {
-    const error = await expectWorkspaceError(prepareWorkspace(request({ branch: 'no-such-branch' }), options()));
+    const error = await rejectionOf(prepareWorkspace(request({ branch: 'no-such-branch' }), options()), WorkspaceError);
     expect(error.reason).toBe('revision not found');
     expect(error.message).toContain("branch no-such-branch not found");
   });
 
   it('refuses a branch name that could be read as a git option', async () => {
-    const error = await expectWorkspaceError(prepareWorkspace(request({ branch: '--upload-pack=touch /tmp/x' }), options()));
+    const error = await rejectionOf(prepareWorkspace(request({ branch: '--upload-pack=touch /tmp/x' }), options()), WorkspaceError);
     expect(error.reason).toBe('invalid workspace request');
     expect(error.message).toContain('script.branch');
   });
 
   it('fails clearly on a missing repository, naming the URL', async () => {
     const missing = `${fx.originUrl.replace(/main\.git$/, '')}missing.git`;
-    const error = await expectWorkspaceError(prepareWorkspace(request({ repository: missing }), options()));
+    const error = await rejectionOf(prepareWorkspace(request({ repository: missing }), options()), WorkspaceError);
     expect(error.reason).toBe('failed cloning repository');
     expect(error.message).toContain(`failed cloning repository ${missing}`);
     expect(error.message).toMatch(/does not appear to be a git repository|not found/i);
   });
 
   it('refuses a working dir outside the repository and names a missing one', async () => {
-    const outside = await expectWorkspaceError(prepareWorkspace(request({ workingDir: '../../etc' }), options()));
+    const outside = await rejectionOf(prepareWorkspace(request({ workingDir: '../../etc' }), options()), WorkspaceError);
     expect(outside.reason).toBe('invalid workspace request');
-    const missing = await expectWorkspaceError(prepareWorkspace(request({ workingDir: 'no/such/dir' }), options()));
+    const missing = await rejectionOf(prepareWorkspace(request({ workingDir: 'no/such/dir' }), options()), WorkspaceError);
     expect(missing.message).toContain("script.working_dir 'no/such/dir' does not exist");
   });
 
@@ -180,7 +172,7 @@ describe('uncommitted diff and literal scripts', () => {
   });
 
   it('fails with git\'s own message when the diff does not apply', async () => {
-    const error = await expectWorkspaceError(prepareWorkspace(request({ diff: fx.badDiff }), options()));
+    const error = await rejectionOf(prepareWorkspace(request({ diff: fx.badDiff }), options()), WorkspaceError);
     expect(error.reason).toBe('failed applying git diff');
     expect(error.message).toMatch(/patch failed|does not apply/);
     expect(error.message).toContain('train.py');
@@ -232,7 +224,7 @@ describe('uncommitted diff and literal scripts', () => {
   });
 
   it('rejects a patch without a repository', async () => {
-    const error = await expectWorkspaceError(prepareWorkspace(request({ repository: '', diff: fx.diff }), options()));
+    const error = await rejectionOf(prepareWorkspace(request({ repository: '', diff: fx.diff }), options()), WorkspaceError);
     expect(error.reason).toBe('failed applying git diff');
     expect(error.message).toContain('no repository');
   });
@@ -263,7 +255,7 @@ describe('cancellation', () => {
       setTimeout(() => controller.abort(), 500);
       await new Promise((resolve) => setTimeout(resolve, 250));
       expect(await processesMentioning(server.url)).not.toEqual([]);
-      const error = await expectWorkspaceError(pending);
+      const error = await rejectionOf(pending, WorkspaceError);
       expect(error.reason).toBe('cancelled');
       expect(Date.now() - started).toBeLessThan(4000);
       // git and the helpers it forked (git-remote-http) are all gone.
@@ -278,7 +270,7 @@ describe('cancellation', () => {
     const controller = new AbortController();
     controller.abort();
     const o = options({ signal: controller.signal });
-    const error = await expectWorkspaceError(prepareWorkspace(request(), o));
+    const error = await rejectionOf(prepareWorkspace(request(), o), WorkspaceError);
     expect(error.reason).toBe('cancelled');
     expect(existsSync(o.rootDir)).toBe(false);
   });

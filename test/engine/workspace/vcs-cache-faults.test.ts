@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareWorkspace, WorkspaceError, type WorkspaceOptions } from '../../../src-main/engine/workspace/index.js';
 import { cacheEntryPaths } from '../../../src-main/engine/workspace/vcs-cache.js';
 import { createGitFixtures, startGitHttpServer, type GitFixtures, type GitHttpServer } from '../../helpers/git-fixtures.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 
 const USER = 'ci-bot';
 const PASS = 'Right-Token-1234';
@@ -42,15 +43,6 @@ function options(vcsCacheDir: string, git: Partial<WorkspaceOptions['git']> = {}
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<WorkspaceError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkspaceError);
-  return error as WorkspaceError;
-}
-
 describe('vcs cache and a wrong password in the repository URL', () => {
   it('fails the task with the credentials advice and keeps the shared entry; the next task only fetches', async () => {
     const cache = join(scratch, 'shared-cache');
@@ -60,9 +52,7 @@ describe('vcs cache and a wrong password in the repository URL', () => {
     const mirrorBefore = await stat(join(paths.mirrorDir, 'HEAD'));
 
     const wrong = options(cache);
-    const error = await failure(
-      prepareWorkspace({ taskId: 'bad', repository: `http://${USER}:Wrong-Password-99@127.0.0.1:${server.port}/main.git`, branch: 'trunk' }, wrong),
-    );
+    const error = await rejectionOf(prepareWorkspace({ taskId: 'bad', repository: `http://${USER}:Wrong-Password-99@127.0.0.1:${server.port}/main.git`, branch: 'trunk' }, wrong), WorkspaceError);
     expect(error.reason).toBe('failed cloning repository');
     expect(error.message).toMatch(/set agent.git_user and agent.git_pass/);
     expect(error.message).not.toContain('Wrong-Password-99');
@@ -88,7 +78,7 @@ describe('vcs cache and a wrong password in the repository URL', () => {
     await server.close();
     try {
       const down = options(cache, { user: USER, pass: PASS });
-      const error = await failure(prepareWorkspace({ taskId: 'server-down', repository: url, branch: 'trunk' }, down));
+      const error = await rejectionOf(prepareWorkspace({ taskId: 'server-down', repository: url, branch: 'trunk' }, down), WorkspaceError);
       expect(error.reason).toBe('failed cloning repository');
       expect(down.lines.join('\n')).toMatch(/re-cloning the cache entry/);
       expect(existsSync(join(paths.mirrorDir, 'HEAD'))).toBe(true);
