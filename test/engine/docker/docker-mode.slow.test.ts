@@ -16,6 +16,8 @@ import type { TaskRunSettings } from '../../../src-main/engine/task-run/settings
 import { loadAgentConfig } from '../../../src-main/engine/config/index.js';
 import { createDockerTaskApi, dockerPhases, dockerSettingsFromConfig, type DockerSettings } from '../../../src-main/engine/docker/index.js';
 import { until } from '../../helpers/until.js';
+import { taskRunSettings, childConfigFor } from '../../helpers/task-run-settings.js';
+import { pipEnvironmentSettings } from '../../helpers/environment-settings.js';
 
 // Docker mode end to end against real parts: dockerd (vfs, no bridge), the test image, the
 // embedded server over HTTP, a git repository, pip installing inside the container from a
@@ -38,38 +40,14 @@ async function dockerSettings(agentConf: string, env: Record<string, string | un
 }
 
 function settings(overrides: Partial<TaskRunSettings> = {}): TaskRunSettings {
-  const baseEnv = { ...isolatedPipEnv(), HOME: root };
-  return {
-    workRoot: join(root, 'work'),
-    spoolDir: join(root, 'spool'),
-    vcsCacheDir: join(root, 'vcs-cache'),
-    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
-    environment: {
-      ignoreRequestedPythonVersion: false,
-      packageManager: 'pip',
-      extraIndexUrls: [],
-      extraPipInstallFlags: ['--index-url', index.url],
-      forceRepoRequirementsTxt: false,
-      forceOriginalRequirements: false,
-      systemSitePackages: false,
-      venvsDir: join(root, 'venvs'),
-      cache: null,
-    },
-    baseEnv,
-    gpuEnv: { CUDA_VISIBLE_DEVICES: '', NVIDIA_VISIBLE_DEVICES: 'none' },
-    forceGitRootPythonPath: false,
-    enableTaskEnv: false,
-    suppressCarriageReturn: true,
-    abortPollIntervalMs: 200,
+  return taskRunSettings(root, {
+    environment: pipEnvironmentSettings(root, { extraPipInstallFlags: ['--index-url', index.url] }),
+    baseEnv: { ...isolatedPipEnv(), HOME: root },
     abortGraceMs: 4000,
-    pingIntervalMs: 0,
-    timeoutSec: 0,
-    childConfig: { api: { api_server: server.url, credentials: { access_key: server.credentials.accessKey, secret_key: server.credentials.secretKey } } },
+    childConfig: childConfigFor(server),
     secrets: [server.credentials.secretKey],
-    standalone: false,
-    skipPythonEnvInstall: false,
     ...overrides,
-  };
+  });
 }
 
 async function createTask(fields: Record<string, unknown>): Promise<string> {

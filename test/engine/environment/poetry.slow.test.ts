@@ -5,17 +5,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentOptions, EnvironmentRequest } from '../../../src-main/engine/environment/index.js';
 import { EnvironmentError, prepareEnvironment } from '../../../src-main/engine/environment/index.js';
 import type { PackageIndex } from '../../helpers/package-index.js';
-import { indexFlags, isolatedPipEnv, startPackageIndex } from '../../helpers/package-index.js';
+import { isolatedPipEnv } from '../../helpers/package-index.js';
+import { startPrepareFixture, type PrepareFixture } from '../../helpers/prepare-fixture.js';
 import { isolatedPoetryEnv, writeLockedPoetryProject } from '../../helpers/python-repo.js';
 import { rejectionOf } from '../../helpers/rejection.js';
 
+let fx: PrepareFixture;
 let root: string;
 let index: PackageIndex;
 let env: NodeJS.ProcessEnv;
@@ -25,8 +26,8 @@ let logs: string[];
 let copies = 0;
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'env-poetry-'));
-  index = await startPackageIndex();
+  fx = await startPrepareFixture({ prefix: 'env-poetry-' });
+  ({ root, index } = fx);
   const home = path.join(root, 'home');
   await mkdir(home);
   env = isolatedPoetryEnv(home, isolatedPipEnv());
@@ -34,8 +35,7 @@ beforeAll(async () => {
   await writeLockedPoetryProject(template, { indexUrl: index.url, dependencies: { 'tray-beta': '1.0' }, devDependencies: { 'tray-gamma': '*' } }, env);
 });
 afterAll(async () => {
-  await index?.close();
-  await rm(root, { recursive: true, force: true });
+  await fx?.close();
 });
 
 /** A fresh checkout of the template (a task's workspace), optionally below `subdir`. */
@@ -49,21 +49,14 @@ async function checkout(subdir = ''): Promise<string> {
 
 function options(overrides: Partial<EnvironmentOptions> = {}): EnvironmentOptions {
   logs = [];
-  return {
-    ignoreRequestedPythonVersion: false,
+  return fx.options({
     packageManager: 'poetry',
-    extraIndexUrls: [],
-    extraPipInstallFlags: indexFlags(index),
-    forceRepoRequirementsTxt: false,
-    forceOriginalRequirements: false,
-    systemSitePackages: false,
-    venvsDir: path.join(root, 'venvs'),
     cache: null,
     // Without PYTHON_KEYRING_BACKEND: the agent itself keeps poetry away from the keyring.
     env: Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'PYTHON_KEYRING_BACKEND')),
     log: (line) => logs.push(line),
     ...overrides,
-  };
+  });
 }
 
 function request(repoDir: string, workingDir = repoDir): EnvironmentRequest {

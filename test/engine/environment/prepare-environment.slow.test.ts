@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentRequest, PreparedEnvironment } from '../../../src-main/engine/environment/index.js';
 import { EnvironmentError, prepareEnvironment } from '../../../src-main/engine/environment/index.js';
 import { writeLocalPythonProject } from '../../helpers/package-index.js';
-import type { PrepareFixture } from './prepare-fixture.js';
-import { startPrepareFixture } from './prepare-fixture.js';
+import type { PrepareFixture } from '../../helpers/prepare-fixture.js';
+import { startPrepareFixture } from '../../helpers/prepare-fixture.js';
 import { rejectionOf } from '../../helpers/rejection.js';
+import { environmentCache } from '../../helpers/environment-settings.js';
 
 let fx: PrepareFixture;
 let repoDir: string;
@@ -39,7 +40,7 @@ describe('prepareEnvironment (slow cases)', () => {
   describe('one cache with max_entries 1', () => {
     const cacheDir = () => path.join(fx.root, 'lru-cache');
     const cachedOptions = (overrides = {}) =>
-      fx.options({ cache: { dir: cacheDir(), maxEntries: 1, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 }, ...overrides });
+      fx.options({ cache: environmentCache(cacheDir(), 1), ...overrides });
     let first: PreparedEnvironment;
 
     it('falls back to the requirements.txt files from the repository root down to the working dir', async () => {
@@ -108,7 +109,7 @@ describe('prepareEnvironment (slow cases)', () => {
     const cacheDir = path.join(fx.root, 'local-cache');
     const env = await prepareEnvironment(
       taskRequest(`-e ./libs/localpkg\ngit+file://${gitRepo}@${sha}#egg=gitpkg\ntray-alpha==1.0`),
-      fx.options({ cache: { dir: cacheDir, maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 } }),
+      fx.options({ cache: environmentCache(cacheDir, 5) }),
     );
     try {
       expect(env.cacheHit).toBe(false);
@@ -134,7 +135,7 @@ describe('prepareEnvironment (slow cases)', () => {
     const pending = prepareEnvironment(
       taskRequest('tray-beta==1.0'),
       fx.options({
-        cache: { dir: cacheDir, maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
+        cache: environmentCache(cacheDir, 5),
         signal: controller.signal,
         log: (line) => {
           if (line.startsWith('Creating virtual environment')) setTimeout(() => controller.abort(), 800);

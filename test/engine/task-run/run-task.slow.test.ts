@@ -13,6 +13,8 @@ import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startEmbeddedServer } from '../../../src-main/server/index.js';
 import { until } from '../../helpers/until.js';
+import { taskRunSettings, childConfigFor } from '../../helpers/task-run-settings.js';
+import { environmentCache, pipEnvironmentSettings } from '../../helpers/environment-settings.js';
 
 // The execute pipeline against real parts: the embedded server over HTTP, git repositories on
 // disk, python venvs with pip installing from a package index served on 127.0.0.1.
@@ -24,38 +26,13 @@ let repo: { url: string; commit: string };
 const secret = 'hunter2-super-secret-token';
 
 function settings(overrides: Partial<TaskRunSettings> = {}): TaskRunSettings {
-  const baseEnv = { ...isolatedPipEnv(), HOME: root, MY_API_TOKEN: 'token-value-from-env-1234' };
-  return {
-    workRoot: join(root, 'work'),
-    spoolDir: join(root, 'spool'),
-    vcsCacheDir: join(root, 'vcs-cache'),
-    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
-    environment: {
-      ignoreRequestedPythonVersion: true,
-      packageManager: 'pip',
-      extraIndexUrls: [],
-      extraPipInstallFlags: ['--index-url', index.url],
-      forceRepoRequirementsTxt: false,
-      forceOriginalRequirements: false,
-      systemSitePackages: false,
-      venvsDir: join(root, 'venvs'),
-      cache: { dir: join(root, 'venvs-cache'), maxEntries: 10, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
-    },
-    baseEnv,
-    gpuEnv: { CUDA_VISIBLE_DEVICES: '', NVIDIA_VISIBLE_DEVICES: 'none' },
-    forceGitRootPythonPath: false,
-    enableTaskEnv: false,
-    suppressCarriageReturn: true,
-    abortPollIntervalMs: 200,
-    abortGraceMs: 500,
-    pingIntervalMs: 0,
-    timeoutSec: 0,
-    childConfig: { api: { api_server: server.url, credentials: { access_key: server.credentials.accessKey, secret_key: server.credentials.secretKey } } },
+  return taskRunSettings(root, {
+    environment: pipEnvironmentSettings(root, { ignoreRequestedPythonVersion: true, extraPipInstallFlags: ['--index-url', index.url], cache: environmentCache(join(root, 'venvs-cache')) }),
+    baseEnv: { ...isolatedPipEnv(), HOME: root, MY_API_TOKEN: 'token-value-from-env-1234' },
+    childConfig: childConfigFor(server),
     secrets: [secret, server.credentials.secretKey],
-    standalone: false,
-    skipPythonEnvInstall: false,
     ...overrides,
-  };
+  });
 }
 
 async function createTask(fields: Record<string, unknown>): Promise<string> {
