@@ -1,51 +1,27 @@
 // prepareWorkspace against real local repositories (file:// URLs; see git-fixtures.ts).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { prepareWorkspace, WorkspaceError, type WorkspaceOptions, type WorkspaceRequest } from '../../../src-main/engine/workspace/index.js';
-import { createGitFixtures, startGitHttpServer, type GitFixtures } from '../../helpers/git-fixtures.js';
+import { startGitHttpServer } from '../../helpers/git-fixtures.js';
+import { useWorkspaceBed } from '../../helpers/workspace-bed.js';
 import { rejectionOf } from '../../helpers/rejection.js';
 
 const execFileAsync = promisify(execFile);
-let fx: GitFixtures;
-let scratch: string;
-let counter = 0;
-
-beforeAll(async () => {
-  fx = await createGitFixtures();
-  scratch = await mkdtemp(join(tmpdir(), 'tray-agent-workspace-test-'));
-});
-afterAll(async () => {
-  await fx?.cleanup();
-  await rm(scratch, { recursive: true, force: true });
-});
-
-function options(overrides: Partial<WorkspaceOptions> = {}): WorkspaceOptions & { lines: string[] } {
-  counter += 1;
-  const lines: string[] = [];
-  return {
-    rootDir: join(scratch, `task-${counter}`),
-    vcsCacheDir: join(scratch, `cache-${counter}`),
-    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
-    log: (line) => lines.push(line),
-    env: fx.env,
-    ...overrides,
-    lines,
-  };
-}
+const bed = useWorkspaceBed('tray-agent-workspace-test-');
+const options = (overrides: Partial<WorkspaceOptions> = {}) => bed.options(overrides);
 
 function request(overrides: Partial<WorkspaceRequest> = {}): WorkspaceRequest {
-  return { taskId: 'task0001', repository: fx.originUrl, entryPoint: 'train.py', workingDir: '.', ...overrides };
+  return { taskId: 'task0001', repository: bed.fx.originUrl, entryPoint: 'train.py', workingDir: '.', ...overrides };
 }
 
 async function headOf(dir: string): Promise<{ commit: string; branch: string }> {
   return {
-    commit: await fx.git(['rev-parse', 'HEAD'], dir),
-    branch: await fx.git(['rev-parse', '--abbrev-ref', 'HEAD'], dir),
+    commit: await bed.fx.git(['rev-parse', 'HEAD'], dir),
+    branch: await bed.fx.git(['rev-parse', '--abbrev-ref', 'HEAD'], dir),
   };
 }
 
@@ -63,57 +39,57 @@ async function processesMentioning(needle: string): Promise<string[]> {
 describe('checkout order: commit → tag → branch → remote default', () => {
   it("checks out the remote's default branch (trunk, not main/master) with submodules", async () => {
     const ws = await prepareWorkspace(request(), options());
-    expect(ws.resolvedCommit).toBe(fx.commits.trunkTip);
-    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.trunkTip, branch: 'trunk' });
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.trunkTip);
+    expect(await headOf(ws.repoDir)).toEqual({ commit: bed.fx.commits.trunkTip, branch: 'trunk' });
     expect(await readFile(join(ws.repoDir, 'libs', 'sub', 'lib.txt'), 'utf8')).toBe('submodule content\n');
     expect(ws.workingDir).toBe(ws.repoDir);
     expect(ws.entryPoint).toBe('train.py');
     expect(ws.literalScript).toBe(false);
     expect(ws.repoDir).toBe(join(ws.repoDir, '..', 'main'));
     // The checkout's origin is the real remote, not the cache.
-    expect(await fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(fx.originUrl);
+    expect(await bed.fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(bed.fx.originUrl);
     await ws.cleanup();
   });
 
   it('checks out a branch as a local branch at its tip', async () => {
     const ws = await prepareWorkspace(request({ branch: 'feature' }), options());
-    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.featureTip, branch: 'feature' });
+    expect(await headOf(ws.repoDir)).toEqual({ commit: bed.fx.commits.featureTip, branch: 'feature' });
     expect(existsSync(join(ws.repoDir, 'feature.txt'))).toBe(true);
-    expect(ws.resolvedCommit).toBe(fx.commits.featureTip);
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.featureTip);
   });
 
   it('accepts a branch stored with a remote prefix', async () => {
     const ws = await prepareWorkspace(request({ branch: 'origin/feature' }), options());
-    expect(ws.resolvedCommit).toBe(fx.commits.featureTip);
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.featureTip);
   });
 
   it('checks out an (annotated) tag detached, ahead of the branch', async () => {
     const ws = await prepareWorkspace(request({ tag: 'v1.0', branch: 'feature' }), options());
-    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.tagged, branch: 'HEAD' });
+    expect(await headOf(ws.repoDir)).toEqual({ commit: bed.fx.commits.tagged, branch: 'HEAD' });
     expect(existsSync(join(ws.repoDir, 'libs', 'sub'))).toBe(false);
   });
 
   it('checks out a pinned commit ahead of tag and branch', async () => {
-    const ws = await prepareWorkspace(request({ commit: fx.commits.pinned, tag: 'v1.0', branch: 'feature' }), options());
-    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.pinned, branch: 'HEAD' });
-    expect(ws.resolvedCommit).toBe(fx.commits.pinned);
+    const ws = await prepareWorkspace(request({ commit: bed.fx.commits.pinned, tag: 'v1.0', branch: 'feature' }), options());
+    expect(await headOf(ws.repoDir)).toEqual({ commit: bed.fx.commits.pinned, branch: 'HEAD' });
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.pinned);
   });
 
   it('resolves an abbreviated commit to the full id', async () => {
-    const ws = await prepareWorkspace(request({ commit: fx.commits.pinned.slice(0, 10) }), options());
-    expect(ws.resolvedCommit).toBe(fx.commits.pinned);
+    const ws = await prepareWorkspace(request({ commit: bed.fx.commits.pinned.slice(0, 10) }), options());
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.pinned);
   });
 
   it('works without a vcs cache too', async () => {
     const ws = await prepareWorkspace(request({ branch: 'feature' }), options({ vcsCacheDir: null }));
-    expect(ws.resolvedCommit).toBe(fx.commits.featureTip);
-    expect(await fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(fx.originUrl);
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.featureTip);
+    expect(await bed.fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(bed.fx.originUrl);
   });
 
   it('fails clearly on a commit the remote does not have', async () => {
     const error = await rejectionOf(prepareWorkspace(request({ commit: 'deadbeef'.repeat(5) }), options()), WorkspaceError);
     expect(error.reason).toBe('revision not found');
-    expect(error.message).toContain(`commit ${'deadbeef'.repeat(5)} not found in ${fx.originUrl}`);
+    expect(error.message).toContain(`commit ${'deadbeef'.repeat(5)} not found in ${bed.fx.originUrl}`);
     expect(error.message).toContain('push the commit');
   });
 
@@ -130,7 +106,7 @@ describe('checkout order: commit → tag → branch → remote default', () => {
   });
 
   it('fails clearly on a missing repository, naming the URL', async () => {
-    const missing = `${fx.originUrl.replace(/main\.git$/, '')}missing.git`;
+    const missing = `${bed.fx.originUrl.replace(/main\.git$/, '')}missing.git`;
     const error = await rejectionOf(prepareWorkspace(request({ repository: missing }), options()), WorkspaceError);
     expect(error.reason).toBe('failed cloning repository');
     expect(error.message).toContain(`failed cloning repository ${missing}`);
@@ -152,27 +128,27 @@ describe('checkout order: commit → tag → branch → remote default', () => {
 
 describe('uncommitted diff and literal scripts', () => {
   it('applies the diff on the commit it was taken on', async () => {
-    const ws = await prepareWorkspace(request({ commit: fx.commits.pinned, diff: fx.diff }), options());
+    const ws = await prepareWorkspace(request({ commit: bed.fx.commits.pinned, diff: bed.fx.diff }), options());
     expect(await readFile(join(ws.repoDir, 'train.py'), 'utf8')).toContain('line 2 (uncommitted change)');
     expect(ws.literalScript).toBe(false);
     // The index stays at the commit: the change is an uncommitted one, as on the developer's machine.
-    expect(await fx.git(['diff', '--name-only'], ws.repoDir)).toBe('train.py');
-    expect(await fx.git(['diff', '--cached', '--name-only'], ws.repoDir)).toBe('');
+    expect(await bed.fx.git(['diff', '--name-only'], ws.repoDir)).toBe('train.py');
+    expect(await bed.fx.git(['diff', '--cached', '--name-only'], ws.repoDir)).toBe('');
   });
 
   it('falls back to a clean three-way merge when the branch moved since the diff', async () => {
     const o = options();
-    const ws = await prepareWorkspace(request({ diff: fx.diff }), o);
+    const ws = await prepareWorkspace(request({ diff: bed.fx.diff }), o);
     const train = await readFile(join(ws.repoDir, 'train.py'), 'utf8');
     expect(train).toContain('line 2 (uncommitted change)');
     expect(train).toContain('line 4 (changed on trunk)');
     expect(o.lines.join('\n')).toContain('three-way merge');
-    expect(await fx.git(['diff', '--name-only'], ws.repoDir)).toBe('train.py');
-    expect(await fx.git(['diff', '--cached', '--name-only'], ws.repoDir)).toBe('');
+    expect(await bed.fx.git(['diff', '--name-only'], ws.repoDir)).toBe('train.py');
+    expect(await bed.fx.git(['diff', '--cached', '--name-only'], ws.repoDir)).toBe('');
   });
 
   it('fails with git\'s own message when the diff does not apply', async () => {
-    const error = await rejectionOf(prepareWorkspace(request({ diff: fx.badDiff }), options()), WorkspaceError);
+    const error = await rejectionOf(prepareWorkspace(request({ diff: bed.fx.badDiff }), options()), WorkspaceError);
     expect(error.reason).toBe('failed applying git diff');
     expect(error.message).toMatch(/patch failed|does not apply/);
     expect(error.message).toContain('train.py');
@@ -224,7 +200,7 @@ describe('uncommitted diff and literal scripts', () => {
   });
 
   it('rejects a patch without a repository', async () => {
-    const error = await rejectionOf(prepareWorkspace(request({ repository: '', diff: fx.diff }), options()), WorkspaceError);
+    const error = await rejectionOf(prepareWorkspace(request({ repository: '', diff: bed.fx.diff }), options()), WorkspaceError);
     expect(error.reason).toBe('failed applying git diff');
     expect(error.message).toContain('no repository');
   });
@@ -239,15 +215,15 @@ describe('uncommitted diff and literal scripts', () => {
 
 describe('never touches the user\'s git configuration', () => {
   it('leaves the global config file as it was', async () => {
-    const before = await readFile(fx.globalConfigPath, 'utf8');
-    await prepareWorkspace(request({ diff: fx.diff, commit: fx.commits.pinned }), options());
-    expect(await readFile(fx.globalConfigPath, 'utf8')).toBe(before);
+    const before = await readFile(bed.fx.globalConfigPath, 'utf8');
+    await prepareWorkspace(request({ diff: bed.fx.diff, commit: bed.fx.commits.pinned }), options());
+    expect(await readFile(bed.fx.globalConfigPath, 'utf8')).toBe(before);
   });
 });
 
 describe('cancellation', () => {
   it('stops a slow clone and reports cancelled', async () => {
-    const server = await startGitHttpServer({ projectRoot: fx.projectRoot, env: fx.env, delayMs: 5000 });
+    const server = await startGitHttpServer({ projectRoot: bed.fx.projectRoot, env: bed.fx.env, delayMs: 5000 });
     try {
       const controller = new AbortController();
       const started = Date.now();
