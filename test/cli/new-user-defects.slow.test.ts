@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useAgentTestBed } from '../helpers/agent-test-bed.js';
 import { runCliCaptured } from '../helpers/run-cli-captured.js';
-import { spawnCli } from '../helpers/cli-process.js';
+import { exitOf, killAndWait, spawnCli } from '../helpers/cli-process.js';
 import { until } from '../helpers/until.js';
 
 // Defects a new user hit (issue 12): secrets on terminals, an unquoted command line, bad task
@@ -23,7 +23,7 @@ describe('secrets never reach a terminal', () => {
     const id = await task(leakyScript());
     const logFile = join(bed.root, 'execute.log');
     const child = spawnCli(['--config-file', bed.configFile, 'execute', '--id', id, '--log-file', logFile], { env: { HOME: bed.root, MY_API_TOKEN: token } });
-    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    const code = await exitOf(child);
     expect(code).toBe(0);
     for (const text of [child.output(), await readFile(logFile, 'utf8')]) {
       expect(text).toContain('token=********');
@@ -47,8 +47,7 @@ describe('secrets never reach a terminal', () => {
       expect(daemon.output()).not.toContain(token);
       expect(daemon.output()).not.toContain(bed.server.credentials.secretKey);
     } finally {
-      daemon.kill('SIGTERM');
-      await new Promise((r) => daemon.once('exit', r));
+      await killAndWait(daemon, 'SIGTERM');
     }
   });
 
@@ -104,8 +103,7 @@ describe('smaller defects', () => {
       await until(() => /no nvidia-smi/.test(daemon.output()), 30_000, `the warning (${daemon.output()})`);
       expect(daemon.output()).toMatch(/GPUs were requested .* no nvidia-smi/);
     } finally {
-      daemon.kill('SIGTERM');
-      await new Promise((r) => daemon.once('exit', r));
+      await killAndWait(daemon, 'SIGTERM');
     }
   });
 });

@@ -16,6 +16,7 @@ import { runTaskWithExecutor } from '../../helpers/docker-run-task.js';
 import type { TaskRunSettings } from '../../../src-main/engine/task-run/settings.js';
 import { taskRunSettings } from '../../helpers/task-run-settings.js';
 import { pipEnvironmentSettings } from '../../helpers/environment-settings.js';
+import { killAndWait } from '../../helpers/cli-process.js';
 
 // An agent killed mid-task leaves its container running; the restarted agent finds it by its
 // worker-id label and removes it (stop escalation, then remove).
@@ -69,8 +70,7 @@ describe('orphan containers', () => {
     while (!output.includes('long task') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(output).toContain('long task');
     const containerId = /CONTAINER ([0-9a-f]{64})/.exec(output)?.[1];
-    agent.kill('SIGKILL');
-    await new Promise((resolve) => agent.once('exit', resolve));
+    await killAndWait(agent, 'SIGKILL');
 
     // The agent is gone; its container still runs.
     const left = await findOrphanContainers(docker, workerId, 'test');
