@@ -5,15 +5,7 @@ import { runBatchOperation } from '../batch-operation.js';
 import { apiError } from '../http/api-error.js';
 import type { JsonObject } from '../http/request-params.js';
 import type { Identity } from '../identity.js';
-import {
-  idFilter,
-  listFilter,
-  listQueryFields,
-  paginate,
-  projectFields,
-  sortDocs,
-  stringListFilter,
-} from '../list-query.js';
+import { idFilter, listFilter, listQueryFields, paginate, projectFields, sortDocs, stringListFilter } from '../list-query.js';
 import { mergeMetadata, metadataItemSchema, withoutMetadataKeys } from '../metadata.js';
 import type { ModelOperations } from '../models/model-operations.js';
 import { bool, int } from '../request-fields.js';

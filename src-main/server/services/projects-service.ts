@@ -5,15 +5,7 @@ import type { EndpointDefinition } from '../endpoint.js';
 import { apiError } from '../http/api-error.js';
 import type { Identity } from '../identity.js';
 import { newId } from '../ids.js';
-import {
-  idFilter,
-  listFilter,
-  listQueryFields,
-  paginate,
-  projectFields,
-  sortDocs,
-  stringListFilter,
-} from '../list-query.js';
+import { idFilter, listFilter, listQueryFields, paginate, projectFields, sortDocs, stringListFilter } from '../list-query.js';
 import type { ProjectDoc } from '../store/project-store.js';
 import { parseRequest } from '../validation.js';
 

@@ -7,15 +7,7 @@ import { apiError } from '../http/api-error.js';
 import type { JsonObject } from '../http/request-params.js';
 import type { Identity } from '../identity.js';
 import { newId } from '../ids.js';
-import {
-  idFilter,
-  listFilter,
-  listQueryFields,
-  paginate,
-  projectFields,
-  sortDocs,
-  stringListFilter,
-} from '../list-query.js';
+import { idFilter, listFilter, listQueryFields, paginate, projectFields, sortDocs, stringListFilter } from '../list-query.js';
 import { HIDDEN_QUEUE_TAGS, type QueueOperations } from '../queues/queue-operations.js';
 import type { QueueDoc } from '../store/queue-store.js';
 import type { TaskOperations } from '../tasks/task-operations.js';

@@ -1,16 +1,7 @@
 import { z } from 'zod';
 import type { ApiVersion } from '../api-version.js';
 import type { JsonObject } from '../http/request-params.js';
-import {
-  getPath,
-  idFilter,
-  listFilter,
-  listQueryFields,
-  paginate,
-  projectFields,
-  sortDocs,
-  stringListFilter,
-} from '../list-query.js';
+import { getPath, idFilter, listFilter, listQueryFields, paginate, projectFields, sortDocs, stringListFilter } from '../list-query.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskDoc } from './task-document.js';
 import { renderTask } from './task-shapes.js';
