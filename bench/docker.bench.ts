@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { startEmbeddedServer } from '../src-main/server/index.js';
 import { createApiClient } from '../src-main/engine/api/index.js';
 import { createTaskRunApi } from '../src-main/engine/task-run/api-adapter.js';
-import type { TaskRunSettings } from '../src-main/engine/task-run/settings.js';
 import { loadAgentConfig } from '../src-main/engine/config/index.js';
 import { createDockerClient, dockerConnectionFromEnv, dockerPhases, dockerSettingsFromConfig } from '../src-main/engine/docker/index.js';
 // The executor seam is not in run-task.ts yet; the test runner chains the same phases.
 import { runTaskWithExecutor } from '../test/helpers/docker-run-task.js';
+import { taskRunSettings } from '../test/helpers/task-run-settings.js';
 
 const RUNS = Number(process.env.DOCKER_BENCH_RUNS ?? 20);
 const IMAGE = process.env.TRAY_AGENT_TEST_IMAGE || 'tray-agent-test:bookworm';
@@ -33,26 +33,14 @@ await writeFile(configFile, `agent { default_docker.image: "${IMAGE}", default_d
 const env = { HOME: root, PATH: process.env['PATH'] };
 const { config } = await loadAgentConfig({ configFile, env, homeDir: root });
 const dockerMode = dockerSettingsFromConfig(config, { baseEnv: env, homeDir: root });
-const settings: TaskRunSettings = {
-  workRoot: join(root, 'work'),
-  spoolDir: join(root, 'spool'),
+const settings = taskRunSettings(root, {
   vcsCacheDir: join(root, 'vcs'),
-  git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
-  environment: { ignoreRequestedPythonVersion: false, packageManager: 'pip', extraIndexUrls: [], extraPipInstallFlags: [], forceRepoRequirementsTxt: false, forceOriginalRequirements: false, systemSitePackages: false, venvsDir: join(root, 'venvs'), cache: null },
   baseEnv: env,
-  gpuEnv: { NVIDIA_VISIBLE_DEVICES: 'none', CUDA_VISIBLE_DEVICES: '' },
-  forceGitRootPythonPath: false,
-  enableTaskEnv: false,
-  suppressCarriageReturn: true,
   abortPollIntervalMs: 500,
   abortGraceMs: 2000,
-  pingIntervalMs: 0,
-  timeoutSec: 0,
   childConfig: { api: { api_server: server.url } },
   secrets: [credentials.secretKey],
-  standalone: false,
-  skipPythonEnvInstall: false,
-};
+});
 
 const oursFromStart: number[] = [];
 async function runOnce(): Promise<number> {

@@ -17,6 +17,7 @@ import type { EnvironmentOptions } from '../src-main/engine/environment/index.js
 import { prepareEnvironment } from '../src-main/engine/environment/index.js';
 import { isolatedPipEnv, repackagedPipWheel, startPackageIndex, type TestPackage } from '../test/helpers/package-index.js';
 import { isolatedPoetryEnv, writeLockedPoetryProject } from '../test/helpers/python-repo.js';
+import { environmentCache, pipEnvironmentSettings } from '../test/helpers/environment-settings.js';
 
 const RUNS = Number(process.env.ENVIRONMENT_BENCH_RUNS ?? 3);
 const run = promisify(execFile);
@@ -55,15 +56,7 @@ const repoDir = join(root, 'repo');
 await mkdir(repoDir);
 function pipOptions(cacheDir: string, extra: Partial<EnvironmentOptions> = {}): EnvironmentOptions {
   return {
-    ignoreRequestedPythonVersion: false,
-    packageManager: 'pip',
-    extraIndexUrls: [],
-    extraPipInstallFlags: ['--index-url', index.url],
-    forceRepoRequirementsTxt: false,
-    forceOriginalRequirements: false,
-    systemSitePackages: false,
-    venvsDir: join(root, 'venvs'),
-    cache: { dir: cacheDir, maxEntries: 10, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
+    ...pipEnvironmentSettings(root, { extraPipInstallFlags: ['--index-url', index.url], cache: environmentCache(cacheDir) }),
     env: pipEnv,
     log: () => undefined,
     ...extra,

@@ -14,7 +14,8 @@ import { createApiClient } from '../src-main/engine/api/index.js';
 import { createTaskRunApi } from '../src-main/engine/task-run/api-adapter.js';
 import { runTask } from '../src-main/engine/task-run/run-task.js';
 import { processGroupAlive } from '../src-main/engine/process/index.js';
-import type { TaskRunSettings } from '../src-main/engine/task-run/settings.js';
+import { taskRunSettings } from '../test/helpers/task-run-settings.js';
+import { environmentCache, pipEnvironmentSettings } from '../test/helpers/environment-settings.js';
 
 const RUNS = Number(process.env.EXECUTE_BENCH_RUNS ?? 30);
 const root = await mkdtemp(join(tmpdir(), 'tray-agent-execute-bench-'));
@@ -23,36 +24,16 @@ const credentials = server.createdCredentials!;
 const client = createApiClient({ apiServer: server.url, credentials });
 const api = createTaskRunApi(client);
 
-const settings: TaskRunSettings = {
-  workRoot: join(root, 'work'),
-  spoolDir: join(root, 'spool'),
+const settings = taskRunSettings(root, {
   vcsCacheDir: join(root, 'vcs'),
-  git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
-  environment: {
-    ignoreRequestedPythonVersion: true,
-    packageManager: 'pip',
-    extraIndexUrls: [],
-    extraPipInstallFlags: [],
-    forceRepoRequirementsTxt: false,
-    forceOriginalRequirements: false,
-    systemSitePackages: false,
-    venvsDir: join(root, 'venvs'),
-    cache: { dir: join(root, 'venvs-cache'), maxEntries: 10, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
-  },
+  environment: pipEnvironmentSettings(root, { ignoreRequestedPythonVersion: true, cache: environmentCache(join(root, 'venvs-cache')) }),
   baseEnv: { PATH: process.env['PATH'], HOME: root },
   gpuEnv: {},
-  forceGitRootPythonPath: false,
-  enableTaskEnv: false,
-  suppressCarriageReturn: true,
   abortPollIntervalMs: 500,
   abortGraceMs: 0,
-  pingIntervalMs: 0,
-  timeoutSec: 0,
   childConfig: { api: { api_server: server.url } },
   secrets: [credentials.secretKey],
-  standalone: false,
-  skipPythonEnvInstall: false,
-};
+});
 
 async function newTask(script: string): Promise<string> {
   const { id } = await client.tasks.create({ name: 'bench', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script, requirements: { pip: '' } } } as never);

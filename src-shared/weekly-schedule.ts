@@ -1,83 +1,21 @@
 /**
  * clearml's working-hour syntax ("17-20 SUN-TUE", "20 SAT", "22-02 FRI") as a week grid and
- * back, for the schedule editor. Reading follows the engine's rules (src-main/engine/schedule/
- * schedule-spec.ts: end hour exclusive, 00/24 as the end = midnight, a start hour alone = until
- * midnight, hour ranges that pass midnight run into the next day, day ranges wrap around the
- * week, days left out = every day); the main process still checks every entry when it is saved.
+ * back, for the schedule editor. Reading is the engine's own (schedule-syntax.ts: end hour
+ * exclusive, 00/24 as the end = midnight, a start hour alone = until midnight, hour ranges that
+ * pass midnight run into the next day, day ranges wrap around the week, days left out = every
+ * day), so the grid shows exactly what the daemon will obey.
  */
+import { DAY_NAMES, parseScheduleSpec } from './schedule-syntax.js';
 
-export const WEEK_DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
-const FULL_DAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
+export { emptyWeekGrid } from './schedule-syntax.js';
+export const WEEK_DAYS = DAY_NAMES;
 
 /** `grid[day][hour]`: the hour starting then is inside a window; day 0 = Sunday. */
 export type WeekGrid = boolean[][];
 
-export function emptyWeekGrid(): WeekGrid {
-  return Array.from({ length: 7 }, () => Array<boolean>(24).fill(false));
-}
-
-export class ScheduleSyntaxError extends Error {
-  override readonly name = 'ScheduleSyntaxError';
-}
-
-function fail(entry: string, detail: string): never {
-  throw new ScheduleSyntaxError(`"${entry}": ${detail} (expected e.g. "17-20 SUN-TUE", "20 SAT")`);
-}
-
-function hour(entry: string, token: string, role: 'start' | 'end'): number {
-  if (!/^\d{1,2}$/.test(token)) fail(entry, `"${token}" is not an hour`);
-  const value = Number(token);
-  if (value > (role === 'start' ? 23 : 24)) fail(entry, `hour ${token} is out of range`);
-  return role === 'end' && value === 0 ? 24 : value;
-}
-
-function day(entry: string, token: string): number {
-  const upper = token.toUpperCase();
-  const index = Math.max((WEEK_DAYS as readonly string[]).indexOf(upper), FULL_DAYS.indexOf(upper));
-  if (index < 0) fail(entry, `"${token}" is not a day`);
-  return index;
-}
-
-function days(entry: string, text: string | undefined): number[] {
-  if (text === undefined) return [0, 1, 2, 3, 4, 5, 6];
-  const found = new Set<number>();
-  for (const token of text.split(',')) {
-    const range = /^([^-]+)-([^-]+)$/.exec(token);
-    if (!range) {
-      found.add(day(entry, token));
-      continue;
-    }
-    const to = day(entry, range[2] ?? '');
-    for (let d = day(entry, range[1] ?? ''); ; d = (d + 1) % 7) {
-      found.add(d);
-      if (d === to) break;
-    }
-  }
-  return [...found];
-}
-
-/** Marks one entry's hours on `grid`; throws ScheduleSyntaxError naming the entry. */
-function markEntry(grid: WeekGrid, raw: string): void {
-  const entry = raw.trim().replace(/\s+/g, ' ');
-  if (entry === '') fail(raw, 'the entry is empty');
-  const [hoursText, daysText, extra] = entry.split(' ');
-  if (extra !== undefined) fail(raw, 'too many parts');
-  const startDays = days(raw, daysText);
-  for (const token of (hoursText ?? '').split(',')) {
-    const range = /^([^-]*)-([^-]*)$/.exec(token);
-    const start = hour(raw, range ? (range[1] ?? '') : token, 'start');
-    let end = range ? hour(raw, range[2] ?? '', 'end') : 24;
-    if (start === end) fail(raw, `hour range ${token} is empty`);
-    if (end < start) end += 24;
-    for (const d of startDays) for (let h = start; h < end; h += 1) grid[(d + Math.floor(h / 24)) % 7]![h % 24] = true;
-  }
-}
-
-/** The grid of a list of entries (null = none). */
+/** The grid of a list of entries (null = none); throws ScheduleSpecError naming a bad entry. */
 export function entriesToGrid(entries: readonly string[] | null): WeekGrid {
-  const grid = emptyWeekGrid();
-  for (const entry of entries ?? []) markEntry(grid, entry);
-  return grid;
+  return parseScheduleSpec(entries ?? []).covered;
 }
 
 const two = (h: number) => String(h % 24).padStart(2, '0');

@@ -79,6 +79,49 @@ export function matchesValueFilter(value: unknown, filter: readonly string[]): b
   return included.length === 0 || (text !== null && included.includes(text));
 }
 
+/** The filters every `get_all` shares (fields of its request). */
+export interface CommonListFilters {
+  readonly id?: readonly string[];
+  readonly name?: string;
+  readonly tags?: readonly string[];
+  readonly system_tags?: readonly string[];
+  readonly search_text?: string;
+}
+
+interface ListedDoc {
+  readonly id: string;
+  readonly name: string;
+  readonly tags?: readonly string[];
+  readonly system_tags?: readonly string[];
+}
+
+export interface ListFilterOptions<T> {
+  /** Value filters by the document field they test (`user`, `project`, `status`, ...), `-excluded` entries allowed. */
+  readonly values?: { readonly [K in keyof T & string]?: readonly string[] | undefined };
+  /** The text `search_text` is looked for in (case-insensitively); without it search_text is ignored. */
+  readonly searchIn?: (doc: T) => string;
+}
+
+/**
+ * The shared part of a `get_all` filter: ids, the name regex (compiled now, so a bad pattern
+ * fails the call before anything is read), value and tag filters, free text. Each service adds
+ * its own rules (hidden documents, dotted filters) around it.
+ */
+export function listFilter<T extends ListedDoc>(request: CommonListFilters, options: ListFilterOptions<T> = {}): (doc: T) => boolean {
+  const nameRegex = request.name !== undefined ? compileNameRegex(request.name) : undefined;
+  const searchText = options.searchIn ? request.search_text?.toLowerCase() : undefined;
+  const values = Object.entries(options.values ?? {}).filter((entry): entry is [string, readonly string[]] => Boolean(entry[1]));
+  return (doc) => {
+    if (request.id && !request.id.includes(doc.id)) return false;
+    if (nameRegex && !nameRegex.test(doc.name)) return false;
+    for (const [field, filter] of values) if (!matchesValueFilter((doc as Record<string, unknown>)[field], filter)) return false;
+    if (request.tags && !matchesTagFilter(doc.tags, request.tags)) return false;
+    if (request.system_tags && !matchesTagFilter(doc.system_tags, request.system_tags)) return false;
+    if (searchText && options.searchIn && !options.searchIn(doc).toLowerCase().includes(searchText)) return false;
+    return true;
+  };
+}
+
 export function getPath(doc: unknown, dotted: string): unknown {
   let current: unknown = doc;
   for (const part of dotted.split('.')) {

@@ -11,6 +11,7 @@ import { createAutostart } from '../../src-main/app/autostart.js';
 import type { PreferenceStore } from '../../src-main/app/preferences.js';
 import { startTestServer, type TestServer } from '../helpers/embedded-server.js';
 import type { AgentSnapshot } from '../../src-shared/bridge.js';
+import { until } from '../helpers/until.js';
 
 // The tray's agent host: src-main/control's real AgentHost with the tray's parts plugged in,
 // against the real embedded server: first start without a configuration, the wizard saves,
@@ -40,16 +41,6 @@ function trayHost(options: { home: string; embeddedPort?: number }): { host: Tra
   return { host, store, configPath };
 }
 
-async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 const snapshotOf = (host: TrayAgentHost) => host.handle('getSnapshot', {}) as Promise<AgentSnapshot>;
 
 describe('tray agent host on the real AgentHost', () => {
@@ -68,10 +59,10 @@ describe('tray agent host on the real AgentHost', () => {
     const saved = await host.handle('setupSave', { mode: 'remote', credentialsText: block });
     expect(saved.created).toBe(true);
     expect(statSync(configPath).mode & 0o777).toBe(0o600);
-    const running = await waitFor('a daemon and a connection', async () => {
+    const running = await until(async () => {
       const s = await snapshotOf(host);
       return s.workers.length === 1 && !s.needsSetup ? s : null;
-    });
+    }, 30_000, 'a daemon and a connection');
     expect(running.connection.serverUrl).toBe(server.url);
 
     await host.handle('setQueues', { queues: ['default'], orderFairness: true });
@@ -89,10 +80,10 @@ describe('tray agent host on the real AgentHost', () => {
     expect((await host.handle('setupVerify', { mode: 'embedded' })).ok).toBe(true);
     await host.handle('setupSave', { mode: 'embedded' });
     expect(readFileSync(configPath, 'utf8')).toMatch(/api_server: "http:\/\/127\.0\.0\.1:\d+"/);
-    const running = await waitFor('a daemon on the embedded server', async () => {
+    const running = await until(async () => {
       const s = await snapshotOf(host);
       return s.workers.length === 1 ? s : null;
-    });
+    }, 30_000, 'a daemon on the embedded server');
     expect(running.connection.mode).toBe('embedded');
     expect(existsSync(join(home, '.tray-agent', 'server'))).toBe(true);
   });

@@ -2,19 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { useAgentTestBed } from '../helpers/agent-test-bed.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { spawnCli } from '../helpers/cli-process.js';
+import { exitOf, spawnCli } from '../helpers/cli-process.js';
 import { runCliCaptured } from '../helpers/run-cli-captured.js';
+import { until } from '../helpers/until.js';
 
 // The daemon as users run it: a separate process, stopped and drained through the CLI.
 const bed = useAgentTestBed('daemon-cli');
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function enqueue(queueName: string, script: string): Promise<string> {
   const { id } = await bed.client.tasks.create({ name: 'lifecycle', type: 'training', script: { entry_point: 'job.py', binary: 'python3', diff: script } } as never);
@@ -31,7 +24,7 @@ describe('daemon lifecycle through the CLI', () => {
     const waiting = await enqueue('drain-cli', 'print("never")\n');
     const env = { HOME: bed.root, CLEARML_WORKER_ID: 'drain-cli-worker' };
     const daemon = spawnCli(['--config-file', bed.configFile, 'daemon', '--queue', 'drain-cli', '--polling-interval', '0.2'], { env });
-    const exited = new Promise<number | null>((r) => daemon.once('exit', (code) => r(code)));
+    const exited = exitOf(daemon);
     await until(async () => (await statusOf(running)) === 'in_progress', 60_000, `the first task to start (${daemon.output()})`);
     const stop = await runCliCaptured('--config-file', bed.configFile, 'daemon', '--queue', 'drain-cli', '--stop', 'drain-cli-worker', '--drain');
     expect(stop.code).toBe(0);
@@ -46,7 +39,7 @@ describe('daemon lifecycle through the CLI', () => {
     const running = await enqueue('stop-cli', 'import time\nprint("busy", flush=True)\ntime.sleep(60)\n');
     const env = { HOME: bed.root, CLEARML_WORKER_ID: 'stop-cli-worker' };
     const daemon = spawnCli(['--config-file', bed.configFile, 'daemon', '--queue', 'stop-cli', '--polling-interval', '0.2'], { env });
-    const exited = new Promise<number | null>((r) => daemon.once('exit', (code) => r(code)));
+    const exited = exitOf(daemon);
     await until(async () => (await statusOf(running)) === 'in_progress', 60_000, `the task to start (${daemon.output()})`);
     const stop = await runCliCaptured('--config-file', bed.configFile, 'daemon', '--queue', 'stop-cli', '--stop', 'stop-cli-worker');
     expect(stop.code).toBe(0);
@@ -71,7 +64,7 @@ describe('daemon lifecycle through the CLI', () => {
     await bed.client.queues.create({ name: 'detached-q' });
     const env = { HOME: bed.root, CLEARML_WORKER_ID: 'detached-worker' };
     const starter = spawnCli(['--config-file', bed.configFile, 'daemon', '--queue', 'detached-q', '--detached'], { env });
-    expect(await new Promise((r) => starter.once('exit', r))).toBe(0);
+    expect(await exitOf(starter)).toBe(0);
     expect(starter.output()).toMatch(/running in the background \(pid \d+\)/);
     const logFile = /log file: (\S+)/.exec(starter.output())?.[1];
     expect(logFile).toContain(join(bed.root, 'agent', 'state', 'logs'));
@@ -99,7 +92,6 @@ async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Pr
 }
 
 describe('daemon --stop finds exactly the daemon it means', () => {
-  const exitOf = (child: ReturnType<typeof spawnCli>) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const workerNamed = async (id: string) => (await bed.client.workers.getAll({ lastSeenSec: 0 })).some((w) => w.id === id);
 
   it('two daemons started with the same flags: --stop stops neither, lists both, exits 2; --stop ID stops that one', async () => {

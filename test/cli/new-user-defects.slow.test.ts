@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useAgentTestBed } from '../helpers/agent-test-bed.js';
 import { runCliCaptured } from '../helpers/run-cli-captured.js';
-import { spawnCli } from '../helpers/cli-process.js';
+import { exitOf, killAndWait, spawnCli } from '../helpers/cli-process.js';
+import { until } from '../helpers/until.js';
 
 // Defects a new user hit (issue 12): secrets on terminals, an unquoted command line, bad task
 // arguments blamed on the agent, the exit code of a bare `tray-agent`, silent --gpus.
@@ -15,14 +16,6 @@ async function task(script: string, extra: Record<string, unknown> = {}): Promis
   return id;
 }
 
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const leakyScript = () => `import os\nprint("token=" + os.environ["MY_API_TOKEN"])\nprint("secret=${bed.server.credentials.secretKey}")\n`;
 
 describe('secrets never reach a terminal', () => {
@@ -30,7 +23,7 @@ describe('secrets never reach a terminal', () => {
     const id = await task(leakyScript());
     const logFile = join(bed.root, 'execute.log');
     const child = spawnCli(['--config-file', bed.configFile, 'execute', '--id', id, '--log-file', logFile], { env: { HOME: bed.root, MY_API_TOKEN: token } });
-    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    const code = await exitOf(child);
     expect(code).toBe(0);
     for (const text of [child.output(), await readFile(logFile, 'utf8')]) {
       expect(text).toContain('token=********');
@@ -54,8 +47,7 @@ describe('secrets never reach a terminal', () => {
       expect(daemon.output()).not.toContain(token);
       expect(daemon.output()).not.toContain(bed.server.credentials.secretKey);
     } finally {
-      daemon.kill('SIGTERM');
-      await new Promise((r) => daemon.once('exit', r));
+      await killAndWait(daemon, 'SIGTERM');
     }
   });
 
@@ -111,8 +103,7 @@ describe('smaller defects', () => {
       await until(() => /no nvidia-smi/.test(daemon.output()), 30_000, `the warning (${daemon.output()})`);
       expect(daemon.output()).toMatch(/GPUs were requested .* no nvidia-smi/);
     } finally {
-      daemon.kill('SIGTERM');
-      await new Promise((r) => daemon.once('exit', r));
+      await killAndWait(daemon, 'SIGTERM');
     }
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnCli } from '../helpers/cli-process.js';
+import { exitOf, spawnCli } from '../helpers/cli-process.js';
 
 // `tray-agent up` on a "fresh machine": an empty HOME, no clearml.conf, no server running.
 let home: string;
@@ -18,7 +18,7 @@ afterAll(async () => {
 describe('tray-agent up', () => {
   it('starts server + daemon, writes ~/clearml.conf, runs the sample task with its log, keeps running until Ctrl+C', async () => {
     const up = spawnCli(['up', '--port', '0'], { env: { HOME: home, CLEARML_CONFIG_FILE: '' } });
-    const exited = new Promise<number | null>((r) => up.once('exit', (code) => r(code)));
+    const exited = exitOf(up);
     const end = Date.now() + 120_000;
     while (!/Sample task [0-9a-f]{32}: \w+/.test(up.output())) {
       if (Date.now() > end || up.exitCode !== null) throw new Error(`no sample task result; output:\n${up.output()}`);

@@ -6,6 +6,7 @@ import { fakeNvidiaSmiEnv } from '../helpers/fake-nvidia-smi/index.js';
 import { AgentHost, type PreferencesStore } from '../../src-main/control/index.js';
 import type { BridgeEventName, BridgeEvents } from '../../src-shared/bridge.js';
 import type { DaemonPreferences } from '../../src-main/engine/daemon/daemon-settings.js';
+import { until } from '../helpers/until.js';
 
 // The agent host against the real embedded server over HTTP, running real task processes.
 const bed = useAgentTestBed('agent-host');
@@ -48,16 +49,6 @@ async function enqueue(queueName: string, script: string): Promise<string> {
   return id;
 }
 
-async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const statusOf = async (id: string) => String((await bed.client.tasks.getById(id)).status);
 
 type Recorded = { [E in BridgeEventName]: { event: E; payload: BridgeEvents[E] } }[BridgeEventName];
@@ -71,15 +62,15 @@ describe('agent host (control/)', () => {
     await host.startDaemon({ queues: ['host-phases'], pollingIntervalSec: 0.2 });
     const secret = bed.server.credentials.secretKey;
     const task = await enqueue('host-phases', `print("hello from the host")\nprint("secret ${secret}")\n`);
-    await waitFor('completion', async () => (await statusOf(task)) === 'completed');
-    await waitFor('the recent list', async () => (await host.snapshot()).recent.some((r) => r.id === task));
+    await until(async () => (await statusOf(task)) === 'completed', 30_000, 'completion');
+    await until(async () => (await host.snapshot()).recent.some((r) => r.id === task), 30_000, 'the recent list');
 
     const phases = events.filter((e) => e.event === 'phase' && e.payload.taskId === task).map((e) => e.payload as BridgeEvents['phase']);
     expect(phases.filter((p) => p.state === 'running').map((p) => p.phase)).toEqual(['start', 'workspace', 'environment', 'launch', 'run']);
     expect(phases.filter((p) => p.state === 'done').map((p) => p.phase)).toEqual(['start', 'workspace', 'environment', 'launch', 'run']);
     for (const done of phases.filter((p) => p.state === 'done')) expect(done.durationMs).toBeGreaterThanOrEqual(0);
 
-    await waitFor('log events', () => events.some((e) => e.event === 'taskLog' && e.payload.lines.some((l) => l.text.includes('hello from the host'))));
+    await until(() => events.some((e) => e.event === 'taskLog' && e.payload.lines.some((l) => l.text.includes('hello from the host'))), 30_000, 'log events');
     const lines = events.flatMap((e) => (e.event === 'taskLog' && e.payload.taskId === task ? e.payload.lines : []));
     expect(lines.map((l) => l.text).join('\n')).not.toContain(secret);
     expect(lines.some((l) => l.text.includes('secret ********'))).toBe(true);
@@ -99,8 +90,8 @@ describe('agent host (control/)', () => {
     await bed.client.queues.create({ name: 'host-pause' });
     const host = newHost();
     const daemon = await host.startDaemon({ queues: ['host-pause'], pollingIntervalSec: 0.2 });
-    const until = Date.now() + 3_600_000;
-    const paused = await host.handle('pause', { until });
+    const pauseUntil = Date.now() + 3_600_000;
+    const paused = await host.handle('pause', { until: pauseUntil });
     expect(paused.schedule).toMatchObject({ active: false, source: 'force' });
     expect(paused.state).toBe('paused');
     const properties = await bed.client.workers.getRuntimeProperties({ worker: daemon.workerId });
@@ -113,7 +104,7 @@ describe('agent host (control/)', () => {
     const resumed = await host.handle('resume', { force: false });
     expect(resumed.schedule.force).toBeNull();
     expect((await bed.client.workers.getRuntimeProperties({ worker: daemon.workerId })).some((p) => p.key === 'force')).toBe(false);
-    await waitFor('the task to run after resume', async () => (await statusOf(task)) === 'completed');
+    await until(async () => (await statusOf(task)) === 'completed', 30_000, 'the task to run after resume');
   });
 
   it('drain finishes the running task and takes no new one; stop-one-task ends a task as stopped', async () => {
@@ -121,18 +112,18 @@ describe('agent host (control/)', () => {
     const host = newHost();
     const daemon = await host.startDaemon({ queues: ['host-drain'], pollingIntervalSec: 0.2 });
     const long = await enqueue('host-drain', 'import time\nprint("working", flush=True)\ntime.sleep(60)\n');
-    await waitFor('the long task to start', async () => {
+    await until(async () => {
       const s = await host.snapshot();
       return s.running.some((t) => t.id === long && t.phase === 'run');
-    });
+    }, 30_000, 'the long task to start');
     const stopped = await host.handle('stopTask', { taskId: long });
     expect(stopped.running.find((t) => t.id === long)?.stopping).toBe('aborted from Tray Agent');
-    await waitFor('the stop', async () => (await statusOf(long)) === 'stopped');
+    await until(async () => (await statusOf(long)) === 'stopped', 30_000, 'the stop');
     expect((await bed.client.tasks.getById(long)).status_reason).toBe('aborted from Tray Agent');
     await expect(host.handle('stopTask', { taskId: 'not-running-here' })).rejects.toThrow(/not running on this agent/);
 
     const first = await enqueue('host-drain', 'import time\nprint("draining", flush=True)\ntime.sleep(1.5)\n');
-    await waitFor('the next task to start', async () => (await statusOf(first)) === 'in_progress');
+    await until(async () => (await statusOf(first)) === 'in_progress', 30_000, 'the next task to start');
     const second = await enqueue('host-drain', 'print("never")\n');
     const draining = await host.handle('drain', { cancel: false });
     expect(draining.drain.draining).toBe(true);
@@ -149,11 +140,11 @@ describe('agent host (control/)', () => {
     await host.startDaemon({ queues: ['host-gpus'], gpus: '0', pollingIntervalSec: 0.2 });
     const events: string[] = [];
     const unsubscribe = host.subscribe((event) => events.push(event));
-    const snapshot = await waitFor('GPU samples', async () => {
+    const snapshot = await until(async () => {
       const s = await host.snapshot();
       return s.gpus.length > 0 && s.gpus[0]!.history.at.length > 0 ? s : null;
-    });
-    await waitFor('a snapshot event', () => events.includes('snapshot'));
+    }, 30_000, 'GPU samples');
+    await until(() => events.includes('snapshot'), 30_000, 'a snapshot event');
     unsubscribe();
     const gpu = snapshot.gpus[0]!;
     expect(gpu.name).toMatch(/H200/);
@@ -174,16 +165,16 @@ describe('agent host (control/)', () => {
     expect(first.queues.map((q) => q.name)).toEqual(['host-pref-a']);
     await host.handle('setQueues', { queues: ['host-pref-b', 'host-pref-a'], orderFairness: true });
     await first.done;
-    const restarted = await waitFor('the restarted daemon', () => host.daemons[0]);
+    const restarted = await until(() => host.daemons[0], 30_000, 'the restarted daemon');
     expect(restarted.queues.map((q) => q.name)).toEqual(['host-pref-b', 'host-pref-a']);
     expect(restarted.settings().orderFairness).toBe(true);
     await expect(host.handle('setSchedule', { uptime: ['25-26 MON'], downtime: null })).rejects.toThrow(/uptime/);
     const scheduled = await host.handle('setSchedule', { uptime: null, downtime: ['0-24 SUN-SAT'] });
     expect(preferences.value.downtime).toEqual(['0-24 SUN-SAT']);
-    await waitFor('the new schedule', async () => {
+    await until(async () => {
       const s = await host.snapshot();
       return s.schedule.downtime?.[0] === '0-24 SUN-SAT' && !s.schedule.active ? s : null;
-    });
+    }, 30_000, 'the new schedule');
     expect(scheduled.preferences.queues).toEqual(['host-pref-b', 'host-pref-a']);
   });
 

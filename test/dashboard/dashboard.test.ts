@@ -7,6 +7,7 @@ import { WebSocket } from 'ws';
 import { startDashboard, type Dashboard } from '../../src-main/dashboard/index.js';
 import { ScriptedAgentHost } from '../helpers/scripted-agent-host.js';
 import type { DashboardServerMessage } from '../../src-shared/dashboard-protocol.js';
+import { until } from '../helpers/until.js';
 
 // The dashboard over real HTTP and WebSocket: loopback only, the token, the Origin and Host
 // checks, payload validation, and events reaching the page.
@@ -60,16 +61,6 @@ function openSocket(query: string, headers: Record<string, string> = {}): Promis
     ws.on('unexpected-response', (_req, res) => resolve({ refused: res.statusCode ?? 0 }));
     ws.on('error', () => undefined);
   });
-}
-
-async function until<T>(read: () => T | undefined, timeoutMs = 3_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('dashboard HTTP', () => {
@@ -141,7 +132,7 @@ describe('dashboard bridge socket', () => {
     const opened = await openSocket(`?token=${token}`, { origin: `http://127.0.0.1:${dashboard.port}` });
     if (!('ws' in opened)) throw new Error(`refused ${opened.refused}`);
     const { ws, messages } = opened;
-    const reply = (id: number) => until(() => messages.find((m) => m.type === 'result' && m.id === id));
+    const reply = (id: number) => until(() => messages.find((m) => m.type === 'result' && m.id === id), 3_000, `the result of call ${id}`, 10);
 
     ws.send(JSON.stringify({ type: 'call', id: 1, name: 'getSnapshot', args: {} }));
     expect(await reply(1)).toMatchObject({ ok: true, result: { state: 'running' } });
@@ -165,12 +156,12 @@ describe('dashboard bridge socket', () => {
     expect(dispatched.filter((n) => n === 'stopTask')).toHaveLength(1);
 
     host.appendLog('task-1', 3);
-    const event = await until(() => messages.find((m) => m.type === 'event' && m.event === 'taskLog'));
+    const event = await until(() => messages.find((m) => m.type === 'event' && m.event === 'taskLog'), 3_000, 'a taskLog event', 10);
     expect(event).toMatchObject({ payload: { taskId: 'task-1', lines: [{ seq: 0 }, { seq: 1 }, { seq: 2 }] } });
 
     ws.send(JSON.stringify({ type: 'call', id: 7, name: 'pause', args: { until: null } }));
     expect(await reply(7)).toMatchObject({ ok: true, result: { state: 'running', schedule: { force: { value: 'off' } } } });
-    expect(await until(() => messages.find((m) => m.type === 'event' && m.event === 'snapshot'))).toBeTruthy();
+    expect(await until(() => messages.find((m) => m.type === 'event' && m.event === 'snapshot'), 3_000, 'a snapshot event', 10)).toBeTruthy();
     ws.close();
   });
 

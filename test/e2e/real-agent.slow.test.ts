@@ -16,6 +16,7 @@ import { buildRenderer } from '../helpers/build-renderer.js';
 import { launchChromium, type TestBrowser } from '../helpers/chromium.js';
 import { FAKE_NVIDIA_SMI_PAIR_DIR } from '../helpers/fake-nvidia-smi/index.js';
 import { runCliCaptured } from '../helpers/run-cli-captured.js';
+import { until } from '../helpers/until.js';
 
 // The window end to end against the real agent, as a user drives it in Debian's Chromium: the
 // real AgentHost (in-memory preferences, the real setup service), the embedded server it starts
@@ -50,15 +51,8 @@ function memoryPreferences(): PreferencesStore & { value: DaemonPreferences & { 
   return store;
 }
 
-async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; host log:\n${hostLog.slice(-30).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+/** What a wait was for, with the end of the host's log (read when the wait fails). */
+const withHostLog = (what: string) => () => `${what}; host log:\n${hostLog.slice(-30).join('\n')}`;
 
 /** Through the left navigation, as a user clicks it. */
 async function go(label: string): Promise<void> {
@@ -212,7 +206,7 @@ describe('the window against the real agent host, embedded server and daemon', (
     await page.getByRole('button', { name: 'Done' }).click();
     await page.locator('main h1', { hasText: 'Overview' }).waitFor();
     await page.getByTestId('connection-line').filter({ hasText: `Embedded server ${server.url}` }).waitFor();
-    await waitFor('the worker on the server', async () => (await client.workers.getAll({})).some((w) => w.id === workerId()));
+    await until(async () => (await client.workers.getAll({})).some((w) => w.id === workerId()), 30_000, withHostLog('the worker on the server'));
   });
 
   it('the wizard again, with the block pasted for the running server: verified, and the file keeps what it has', async () => {
@@ -257,11 +251,11 @@ describe('the window against the real agent host, embedded server and daemon', (
     await page.getByText('Pulling from e2e-urgent, e2e-bulk').waitFor();
     expect(preferences.value.queues).toEqual(['e2e-urgent', 'e2e-bulk']);
     // The daemon restarts with the new queues; the server has the worker listening to them, in order.
-    const worker = await waitFor('the worker re-registered with the picked queues', async () => {
+    const worker = await until(async () => {
       const found = (await client.workers.getAll({})).find((w) => w.id === host.daemons[0]?.workerId);
       const queues = ((found as { queues?: Array<{ id?: string } | string> } | undefined)?.queues ?? []).map((q) => (typeof q === 'string' ? q : q.id));
       return queues.length === 2 ? queues : null;
-    });
+    }, 30_000, withHostLog('the worker re-registered with the picked queues'));
     expect(worker).toEqual([urgent.id, bulk.id]);
     await page.getByTestId('queue-row-e2e-urgent').filter({ has: page.getByRole('checkbox', { checked: true }) }).waitFor();
     await checkView('07-queues-saved');
@@ -271,7 +265,7 @@ describe('the window against the real agent host, embedded server and daemon', (
     await go('GPUs');
     await page.getByText('GPU 1 · NVIDIA H200').waitFor();
     await page.getByText('In use by a process that is not ours:').waitFor();
-    await waitFor('sparklines', async () => (await page.locator('.sparkline canvas').count()) === 4);
+    await until(async () => (await page.locator('.sparkline canvas').count()) === 4, 30_000, withHostLog('sparklines'));
     await checkView('08-gpus-all');
     // No --gpus yet: tasks see every GPU, and the window shows both as in use.
     expect(await page.getByRole('checkbox', { name: /^GPU \d · NVIDIA H200$/, checked: true }).count()).toBe(2);
@@ -282,8 +276,8 @@ describe('the window against the real agent host, embedded server and daemon', (
     await page.getByText('GPU choice saved').waitFor();
     expect(preferences.value.gpus).toBe('1');
     // The worker is now named for its GPU, as clearml-agent names it, and registered so on the server.
-    await waitFor('the daemon restarted on GPU 1', () => host.daemons[0]?.workerId.endsWith(':gpu1'));
-    await waitFor('the GPU 1 worker on the server, and no other', async () => (await client.workers.getAll({})).map((w) => w.id).join() === workerId());
+    await until(() => host.daemons[0]?.workerId.endsWith(':gpu1'), 30_000, withHostLog('the daemon restarted on GPU 1'));
+    await until(async () => (await client.workers.getAll({})).map((w) => w.id).join() === workerId(), 30_000, withHostLog('the GPU 1 worker on the server, and no other'));
     await page.getByRole('checkbox', { name: 'GPU 0 · NVIDIA H200', checked: false }).waitFor();
     await checkView('09-gpus-picked');
   });
@@ -320,7 +314,7 @@ describe('the window against the real agent host, embedded server and daemon', (
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: /Pause/ }).waitFor();
     expect(await forceOnServer()).toBeUndefined();
-    await waitFor('the urgent task pulled', async () => (await statusOf(urgentTask)) === 'in_progress');
+    await until(async () => (await statusOf(urgentTask)) === 'in_progress', 30_000, withHostLog('the urgent task pulled'));
     // One task at a time, the first queue first: bulk waits although it was enqueued earlier.
     expect(await statusOf(bulkTask)).toBe('queued');
   });
@@ -364,9 +358,9 @@ describe('the window against the real agent host, embedded server and daemon', (
     // Keyboard: focus starts on Cancel; Tab to "Abort task", Enter.
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
-    await waitFor('the task stopped on the server', async () => (await statusOf(urgentTask)) === 'stopped');
+    await until(async () => (await statusOf(urgentTask)) === 'stopped', 30_000, withHostLog('the task stopped on the server'));
     expect((await client.tasks.getById(urgentTask)).status_reason).toBe('aborted from Tray Agent');
-    await waitFor('the bulk task to run', async () => (await statusOf(bulkTask)) === 'completed');
+    await until(async () => (await statusOf(bulkTask)) === 'completed', 30_000, withHostLog('the bulk task to run'));
     await page.locator('tr', { hasText: 'e2e-urgent-task' }).filter({ hasText: 'aborted' }).filter({ hasText: 'aborted from Tray Agent' }).waitFor();
     await page.locator('tr', { hasText: 'e2e-bulk-task' }).filter({ hasText: 'completed' }).waitFor();
     await page.getByText('No task is running').waitFor();
@@ -420,7 +414,7 @@ describe('the window against the real agent host, embedded server and daemon', (
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Pulling tasks now' }).waitFor();
     expect(preferences.value.uptime?.length).toBeGreaterThan(0);
-    await waitFor('the task to run inside the uptime', async () => (await statusOf(waiting)) === 'completed', 20_000);
+    await until(async () => (await statusOf(waiting)) === 'completed', 20_000, withHostLog('the task to run inside the uptime'));
     await checkView('19-schedule-inside');
   });
 

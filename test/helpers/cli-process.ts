@@ -19,3 +19,16 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = 
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
   return Object.assign(child, { output: () => output });
 }
+
+/** The process's exit code once it has exited (null when a signal ended it); also when it already has. */
+export function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Sends `signal` and waits until the process has exited; resolves with its exit code. */
+export function killAndWait(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  const exited = exitOf(child);
+  child.kill(signal);
+  return exited;
+}

@@ -56,12 +56,3 @@ export async function liveGlueJobs(): Promise<SlurmJobRow[]> {
     });
 }
 
-export async function until<T>(check: () => Promise<T | false | null | undefined> | T | false | null | undefined, timeoutMs: number, what: () => string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

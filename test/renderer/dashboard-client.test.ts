@@ -6,6 +6,7 @@ import { WebSocket } from 'ws';
 import { startDashboard, type Dashboard } from '../../src-main/dashboard/index.js';
 import { createDashboardBridge, bridgeSocketUrl, type TransportStatus } from '../../src-renderer/bridge/dashboard-client.js';
 import { ScriptedAgentHost } from '../helpers/scripted-agent-host.js';
+import { until } from '../helpers/until.js';
 
 // The renderer's dashboard client against the real dashboard server, under Node with the `ws`
 // package standing in for the browser's WebSocket class (same interface).
@@ -26,13 +27,6 @@ afterAll(async () => {
   rmSync(rendererDir, { recursive: true, force: true });
 });
 
-const waitFor = async (check: () => boolean, ms = 5_000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('dashboard client', () => {
   it('derives the socket address and token from the page URL', () => {
@@ -47,7 +41,7 @@ describe('dashboard client', () => {
     const lines: number[] = [];
     bridge.on('taskLog', (event) => lines.push(...event.lines.map((l) => l.seq)));
     host.appendLog('t-client', 5);
-    await waitFor(() => lines.length === 5);
+    await until(() => lines.length === 5, 5_000, 'five log lines', 20);
     await expect(bridge.call('setGpus', { gpus: '' })).rejects.toThrow(/setGpus: gpus:/);
     await expect(bridge.call('stopTask', { taskId: 'nope' })).rejects.toThrow(/not running here/);
   });
@@ -64,7 +58,7 @@ describe('dashboard client', () => {
     const statuses: TransportStatus[] = [];
     const bridge = createDashboardBridge({ pageUrl: `http://127.0.0.1:${dashboard.port}/?token=wrong`, WebSocket: asBrowserSocket, callWaitMs: 300 });
     bridge.onStatus((s) => statuses.push(s));
-    await waitFor(() => statuses.some((s) => s.state === 'retrying'));
+    await until(() => statuses.some((s) => s.state === 'retrying'), 5_000, 'a retrying status', 20);
     expect(statuses.find((s) => s.state === 'retrying')).toMatchObject({ reason: expect.stringContaining('token in this address is not valid') });
     await expect(bridge.call('getSnapshot', {})).rejects.toThrow(/not connected to the agent/);
   });
@@ -76,7 +70,7 @@ describe('dashboard client', () => {
     await bridge.call('getSnapshot', {});
     const port = dashboard.port;
     await dashboard.close();
-    await waitFor(() => statuses.at(-1) === 'retrying');
+    await until(() => statuses.at(-1) === 'retrying', 5_000, 'the status to be retrying', 20);
     const pending = bridge.call('getSnapshot', {});
     dashboard = await startDashboard({ handler: host, rendererDir, port, token: 'client-test-token-0123456789abcdef' });
     await expect(pending).resolves.toMatchObject({ version: '0.1.0' });

@@ -1,20 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { TestServer } from '../helpers/embedded-server.js';
 import { createTask, getTask, useServerSession, type Session } from './api-call.js';
+import { until } from '../helpers/until.js';
 
 let clock = Date.parse('2025-08-01T00:00:00Z');
 let server: TestServer;
 let session: Session;
 
 useServerSession((bed) => ({ server, session } = bed), { now: () => clock, watchdogIntervalMs: 25 });
-
-async function until(check: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('non-responsive task watchdog', () => {
   it('stops in_progress tasks silent for over 2 h, on its own schedule, and spares live ones', async () => {
@@ -27,7 +20,7 @@ describe('non-responsive task watchdog', () => {
     clock += 7000_000;
     await session.ok('tasks.ping', { task: pinged });
     clock += 201_000;
-    await until(async () => (await getTask(session, silent)).status === 'stopped');
+    await until(async () => (await getTask(session, silent)).status === 'stopped', 3000, 'silent to be stopped', 20);
     const stopped = await getTask(session, silent);
     expect(stopped.status_reason).toBe('Forced stop (non-responsive)');
     expect(stopped.status_message).toBe('Forced stop (non-responsive)');
@@ -62,11 +55,11 @@ describe('lost workers', () => {
     await session.ok('workers.status_report', { worker: 'healthy:0', timestamp: clock, task: alive });
     // the interval pass (every 25 ms here) or this on-demand one fails it, whichever runs first
     server.server.runMaintenance();
-    await until(async () => (await getTask(session, shortTimeout)).status === 'failed');
+    await until(async () => (await getTask(session, shortTimeout)).status === 'failed', 3000, 'shortTimeout to be failed', 20);
     expect((await getTask(session, shortTimeout)).status_reason).toBe('worker lost: no status report for 90 s');
     expect((await getTask(session, lost)).status).toBe('in_progress');
     clock += 530_000; // crashed:0 silent for 620 s > 600 s; healthy:0 reported 530 s ago
-    await until(async () => (await getTask(session, lost)).status === 'failed');
+    await until(async () => (await getTask(session, lost)).status === 'failed', 3000, 'lost to be failed', 20);
     const failed = await getTask(session, lost);
     expect(failed.status_reason).toBe('worker lost: no status report for 620 s');
     expect(failed.status_message).toBe('worker crashed:0 lost');

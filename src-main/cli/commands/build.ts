@@ -10,7 +10,7 @@ import { createTaskRunApi } from '../../engine/task-run/api-adapter.js';
 import { taskRunSettingsFromConfig } from '../../engine/task-run/settings-from-config.js';
 import { CleanupStack } from '../../engine/task-run/cleanup-stack.js';
 import { TaskSetupError, type TaskRunContext } from '../../engine/task-run/context.js';
-import { workspacePhase } from '../../engine/task-run/phases/workspace.js';
+import { workspacePhase, workspaceRequestOf } from '../../engine/task-run/phases/workspace.js';
 import { prepareWorkspace, WorkspaceError } from '../../engine/workspace/index.js';
 import { buildEnvironment } from '../../engine/environment/build-environment.js';
 import { pipBuilder } from '../../engine/environment/installers/pip.js';
@@ -153,19 +153,7 @@ async function buildVenv(ctx: TaskRunContext, target: string, signal: AbortSigna
   const log = (line: string) => ctx.log('INFO', line);
   const env = { ...(settings.baseEnv as NodeJS.ProcessEnv), PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1' };
   try {
-    const workspace = await prepareWorkspace(
-      {
-        taskId: ctx.taskId,
-        repository: script.repository ?? '',
-        branch: script.branch ?? '',
-        tag: script.tag ?? '',
-        commit: script.version_num ?? '',
-        diff: script.diff ?? '',
-        entryPoint: script.entry_point ?? '',
-        workingDir: script.working_dir ?? '',
-      },
-      { rootDir: target, vcsCacheDir: settings.vcsCacheDir, git: settings.git, log, signal, env },
-    );
+    const workspace = await prepareWorkspace(workspaceRequestOf(ctx.taskId, script), { rootDir: target, vcsCacheDir: settings.vcsCacheDir, git: settings.git, log, signal, env });
     ctx.cleanups.push('workspace', () => workspace.cleanup());
     const base = await resolveInterpreter(script.binary, settings.environment, env, signal);
     log(`Python ${base.version}: ${base.executable}`);

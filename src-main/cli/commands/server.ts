@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { UsageError, usageErrorsExitWith2 } from '../command-errors.js';
 import { DEFAULT_FILES_PORT, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/defaults.js';
 import type { ApiCredentials } from '../../server/index.js';
+import { renderApiSection as renderConfApiSection } from '../../engine/config/api-section.js';
 
 export interface ServerFlags {
   host: string;
@@ -83,20 +84,13 @@ export interface ServerLinks {
 
 /** The `api { ... }` section of clearml.conf for this server and key pair. */
 export function renderApiSection(url: string, credentials: ApiCredentials, links: ServerLinks = {}): string {
-  return [
-    'api {',
-    '    # tray-agent embedded server: the REST API; task pages (the SDK\'s results links) on the',
-    '    # same address; artifacts, models and debug images on its files server.',
-    `    api_server: ${url}`,
-    `    web_server: ${links.webUrl ?? url}`,
-    `    files_server: ${links.filesUrl ?? url}`,
-    '    credentials {',
-    `        "access_key" = "${credentials.accessKey}"`,
-    `        "secret_key" = "${credentials.secretKey}"`,
-    '    }',
-    '}',
-    '',
-  ].join('\n');
+  return renderConfApiSection(
+    { apiServer: url, webServer: links.webUrl ?? url, filesServer: links.filesUrl ?? url, accessKey: credentials.accessKey, secretKey: credentials.secretKey },
+    {
+      comments: ["tray-agent embedded server: the REST API; task pages (the SDK's results links) on the", 'same address; artifacts, models and debug images on its files server.'],
+      bareUrls: true,
+    },
+  );
 }
 
 /** Writes `text` to `path` (mode 0600) only when no file is there; true when it wrote. */

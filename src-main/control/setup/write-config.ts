@@ -6,6 +6,7 @@ import { chmod, mkdir, open, readFile, realpath, rename, rm } from 'node:fs/prom
 import { dirname, join, basename } from 'node:path';
 import { readHoconDocument } from '../../engine/config/hocon/index.js';
 import { getPath, type ConfigTree, type ConfigValue } from '../../engine/config/tree.js';
+import { renderApiSection } from '../../engine/config/api-section.js';
 
 /** Everything the wizard may write; optional parts are left out when empty. */
 export interface WizardSettings {
@@ -67,14 +68,13 @@ function hocon(value: string | string[]): string {
 
 const sameServer = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 
-function newFileText(entries: Entry[], now: Date): string {
-  const get = (dotted: string) => entries.find((entry) => entry.path.join('.') === dotted)?.value;
-  const lines = [`# ClearML configuration, written by tray-agent init on ${now.toISOString()}.`, '# Shared with clearml-agent and the ClearML SDK.', 'api {'];
-  for (const key of ['api_server', 'web_server', 'files_server']) {
-    const value = get(`api.${key}`);
-    if (value !== undefined) lines.push(`    ${key}: ${hocon(value)}`);
-  }
-  lines.push('    credentials {', `        "access_key" = ${hocon(get('api.credentials.access_key') ?? '')}`, `        "secret_key" = ${hocon(get('api.credentials.secret_key') ?? '')}`, '    }', '}');
+function newFileText(settings: WizardSettings, entries: Entry[], now: Date): string {
+  const { apiServer, webServer, filesServer, accessKey, secretKey } = settings;
+  const lines = [
+    `# ClearML configuration, written by tray-agent init on ${now.toISOString()}.`,
+    '# Shared with clearml-agent and the ClearML SDK.',
+    renderApiSection({ apiServer, webServer, filesServer, accessKey, secretKey }).trimEnd(),
+  ];
   const agent = entries.filter((entry) => entry.path[0] === 'agent');
   if (agent.length > 0) {
     lines.push('agent {');
@@ -119,7 +119,7 @@ export function existingServerFacts(text: string, file: string): { apiServer: st
 export function planConfigWrite(existing: string | null, settings: WizardSettings, file: string, now: Date = new Date()): ConfigWritePlan {
   const entries = wantedEntries(settings);
   if (existing === null || existing.trim() === '') {
-    return { text: newFileText(entries, now), created: true, added: entries.map((e) => e.path.join('.')), kept: [], otherServer: null };
+    return { text: newFileText(settings, entries, now), created: true, added: entries.map((e) => e.path.join('.')), kept: [], otherServer: null };
   }
   const tree = parseExisting(existing, file);
   const existingServer = getPath(tree, ['api', 'api_server']) ?? getPath(tree, ['api', 'host']);

@@ -1,5 +1,19 @@
 import type { ConfigTree } from './tree.js';
 
+/** agent.docker_internal_mounts: where the agent's caches and ssh appear inside a container (clearml-agent's). */
+export const DEFAULT_DOCKER_INTERNAL_MOUNTS: Readonly<Record<string, string>> = Object.freeze({
+  sdk_cache: '/clearml_agent_cache',
+  apt_cache: '/var/cache/apt/archives',
+  ssh_folder: '~/.ssh',
+  ssh_ro_folder: '/.ssh',
+  pip_cache: '/root/.cache/pip',
+  poetry_cache: '/root/.cache/pypoetry',
+  vcs_cache: '/root/.clearml/vcs-cache',
+  venvs_cache: '/root/.clearml/venvs-cache',
+  venv_build: '~/.clearml/venvs-builds',
+  pip_download: '/root/.clearml/pip-download-cache',
+});
+
 /**
  * What you get with no clearml.conf: clearml-agent's built-in values (its default agent.conf/api.conf
  * and the defaults hard-coded where keys are read), so a file written for clearml-agent means the
@@ -119,18 +133,7 @@ export function builtInDefaults(): ConfigTree {
       extra_docker_labels: null,
       hide_docker_command_env_vars: { enabled: true, extra_keys: [], parse_embedded_urls: true },
       // Paths inside the container (never expanded on the host).
-      docker_internal_mounts: {
-        sdk_cache: '/clearml_agent_cache',
-        apt_cache: '/var/cache/apt/archives',
-        ssh_folder: '~/.ssh',
-        ssh_ro_folder: '/.ssh',
-        pip_cache: '/root/.cache/pip',
-        poetry_cache: '/root/.cache/pypoetry',
-        vcs_cache: '/root/.clearml/vcs-cache',
-        venvs_cache: '/root/.clearml/venvs-cache',
-        venv_build: '~/.clearml/venvs-builds',
-        pip_download: '/root/.clearml/pip-download-cache',
-      },
+      docker_internal_mounts: { ...DEFAULT_DOCKER_INTERNAL_MOUNTS },
       // Ours.
       skip_busy_gpus: false,
       abort_poll_interval_sec: 0.5,

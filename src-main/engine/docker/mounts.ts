@@ -5,6 +5,7 @@
  * given to docker as the same path under `node_path`.
  */
 import { posix } from 'node:path';
+import { DEFAULT_DOCKER_INTERNAL_MOUNTS } from '../config/defaults.js';
 
 /** Where the agent's pieces appear inside every container. */
 export const CONTAINER_PATHS = {
@@ -18,19 +19,8 @@ export const CONTAINER_PATHS = {
   askpass: '/tray-agent/askpass',
 } as const;
 
-/** docker_internal_mounts defaults (clearml-agent's). */
-export const DEFAULT_INTERNAL_MOUNTS: Readonly<Record<string, string>> = {
-  sdk_cache: '/clearml_agent_cache',
-  apt_cache: '/var/cache/apt/archives',
-  ssh_folder: '~/.ssh',
-  ssh_ro_folder: '/.ssh',
-  pip_cache: '/root/.cache/pip',
-  poetry_cache: '/root/.cache/pypoetry',
-  vcs_cache: '/root/.clearml/vcs-cache',
-  venvs_cache: '/root/.clearml/venvs-cache',
-  venv_build: '~/.clearml/venvs-builds',
-  pip_download: '/root/.clearml/pip-download-cache',
-};
+/** docker_internal_mounts defaults (clearml-agent's): the configuration's own. */
+export const DEFAULT_INTERNAL_MOUNTS = DEFAULT_DOCKER_INTERNAL_MOUNTS;
 
 export class DockerMountError extends Error {
   override readonly name = 'DockerMountError';
@@ -51,18 +41,22 @@ export function parseHostMount(value: string | undefined, variable = 'CLEARML_AG
   return { nodePath: posix.normalize(nodePath), podPath: posix.normalize(podPath) };
 }
 
+/** Host folders of the caches mounted into containers; null = that cache is off. */
+export interface DockerCacheFolders {
+  readonly pip: string | null;
+  readonly apt: string | null;
+  readonly vcs: string | null;
+  /** Host folder of the container venvs; null = a fresh venv in every container. */
+  readonly venvs: string | null;
+  readonly sdk: string | null;
+}
+
 export interface MountPlanInput {
   readonly runDir: string;
   readonly statusDir: string;
   readonly codeDir: string;
   readonly askPassDir: string | null;
-  readonly caches: {
-    readonly pip: string | null;
-    readonly apt: string | null;
-    readonly vcs: string | null;
-    readonly venvs: string | null;
-    readonly sdk: string | null;
-  };
+  readonly caches: DockerCacheFolders;
   /** agent.docker_internal_mounts over the defaults. */
   readonly internalMounts: Readonly<Record<string, string>>;
   /** The private read-only copy of ~/.ssh, or null (disabled, absent, or SSH_AUTH_SOCK used). */

@@ -9,7 +9,7 @@ import type { AgentConfig } from '../config/index.js';
 import { expandHome } from '../config/expand.js';
 import { dockerConnectionFromEnv, type DockerConnection } from './docker-client.js';
 import type { MpsHost } from './gpu-request.js';
-import { DEFAULT_INTERNAL_MOUNTS, parseHostMount, type HostMount } from './mounts.js';
+import { DEFAULT_INTERNAL_MOUNTS, parseHostMount, type DockerCacheFolders, type HostMount } from './mounts.js';
 import type { MaskRules } from './printable-command.js';
 
 export interface DockerSettings {
@@ -27,14 +27,7 @@ export interface DockerSettings {
   /** docker_preprocess_bash_script, docker_init_bash_script, extra_docker_shell_script: run before the venv, in this order. */
   readonly setupScripts: ReadonlyArray<{ readonly label: string; readonly lines: readonly string[] }>;
   readonly forcePull: boolean;
-  readonly caches: {
-    readonly pip: string | null;
-    readonly apt: string | null;
-    readonly vcs: string | null;
-    /** Host folder of the container venvs; null = a fresh venv in every container. */
-    readonly venvs: string | null;
-    readonly sdk: string | null;
-  };
+  readonly caches: DockerCacheFolders;
   readonly internalMounts: Readonly<Record<string, string>>;
   readonly containerNameFormat: string | null;
   readonly containerNameFields: Readonly<Record<string, string>>;

@@ -10,6 +10,8 @@ import type { QueueRef } from '../daemon/daemon-api.js';
 import { createGlueApi } from './api-adapter.js';
 import type { GlueApi } from './glue-api.js';
 import { jobRegistryPath, openJobRegistry, type JobRegistry, type SchedulerName } from './job-registry.js';
+import { startGlueLoop, type GlueHandle, type GlueLoopOptions } from './glue-loop.js';
+import type { SchedulerBackend } from './scheduler-backend.js';
 
 /** Bad flags or files: the CLI reports these as usage errors (exit 2). */
 export class GlueSetupError extends Error {
@@ -69,4 +71,33 @@ export async function openGlueSession(connection: GlueConnection, options: {
     await lock.release();
     throw error;
   }
+}
+
+/** Starts the glue loop for an open session with the scheduler's backend. */
+export function startSessionLoop(
+  connection: GlueConnection,
+  session: GlueSession,
+  options: {
+    backend: SchedulerBackend;
+    maxJobsPerQueue: number | null;
+    maxTotalJobs: number | null;
+    pollIntervalSec: number;
+    log: GlueLoopOptions['log'];
+  },
+): GlueHandle {
+  return startGlueLoop({
+    api: connection.api,
+    backend: options.backend,
+    registry: session.registry,
+    queues: session.queues,
+    pendingQueue: session.pendingQueue,
+    workerId: session.workerId,
+    maxJobsPerQueue: options.maxJobsPerQueue,
+    maxTotalJobs: options.maxTotalJobs,
+    pollIntervalMs: options.pollIntervalSec * 1000,
+    // The agent in the job gets its own abort grace to stop the task; the job is cancelled only after that and 15 s more.
+    abortGraceMs: (connection.config.agent.abortGraceSec + 15) * 1000,
+    log: options.log,
+    redact: connection.redact,
+  });
 }

@@ -5,17 +5,7 @@ import { runBatchOperation } from '../batch-operation.js';
 import { apiError } from '../http/api-error.js';
 import type { JsonObject } from '../http/request-params.js';
 import type { Identity } from '../identity.js';
-import {
-  compileNameRegex,
-  idFilter,
-  listQueryFields,
-  matchesTagFilter,
-  matchesValueFilter,
-  paginate,
-  projectFields,
-  sortDocs,
-  stringListFilter,
-} from '../list-query.js';
+import { idFilter, listFilter, listQueryFields, paginate, projectFields, sortDocs, stringListFilter } from '../list-query.js';
 import { mergeMetadata, metadataItemSchema, withoutMetadataKeys } from '../metadata.js';
 import type { ModelOperations } from '../models/model-operations.js';
 import { bool, int } from '../request-fields.js';
@@ -245,22 +235,11 @@ export function modelsEndpoints(ctx: ServerContext, taskOps: TaskOperations, mod
       versions: ['2.1', '2.15', '2.26'],
       handle(call) {
         const request = parseRequest(requests.getAll, call.body);
-        const nameRegex = request.name !== undefined ? compileNameRegex(request.name) : undefined;
-        const searchText = request.search_text?.toLowerCase();
-        const matches = (model: ModelDoc): boolean => {
-          if (request.id && !request.id.includes(model.id)) return false;
-          if (nameRegex && !nameRegex.test(model.name)) return false;
-          if (request.user && !matchesValueFilter(model.user, request.user)) return false;
-          if (request.task && !matchesValueFilter(model.task, request.task)) return false;
-          if (request.project && !matchesValueFilter(model.project, request.project)) return false;
-          if (request.framework && !matchesValueFilter(model.framework, request.framework)) return false;
-          if (request.uri && !matchesValueFilter(model.uri, request.uri)) return false;
-          if (request.tags && !matchesTagFilter(model.tags, request.tags)) return false;
-          if (request.system_tags && !matchesTagFilter(model.system_tags, request.system_tags)) return false;
-          if (request.ready !== undefined && model.ready !== request.ready) return false;
-          if (searchText && !`${model.id} ${model.name} ${model.comment}`.toLowerCase().includes(searchText)) return false;
-          return true;
-        };
+        const listed = listFilter<ModelDoc>(request, {
+          values: { user: request.user, task: request.task, project: request.project, framework: request.framework, uri: request.uri },
+          searchIn: (model) => `${model.id} ${model.name} ${model.comment}`,
+        });
+        const matches = (model: ModelDoc): boolean => listed(model) && (request.ready === undefined || model.ready === request.ready);
         const models = paginate(sortDocs(ctx.models.list(request.id).filter(matches), request.order_by), request.page, request.page_size);
         return { models: models.map((model) => projectFields(modelOps.render(model), request.only_fields)) };
       },

@@ -5,16 +5,7 @@ import type { EndpointDefinition } from '../endpoint.js';
 import { apiError } from '../http/api-error.js';
 import type { Identity } from '../identity.js';
 import { newId } from '../ids.js';
-import {
-  compileNameRegex,
-  idFilter,
-  listQueryFields,
-  matchesTagFilter,
-  paginate,
-  projectFields,
-  sortDocs,
-  stringListFilter,
-} from '../list-query.js';
+import { idFilter, listFilter, listQueryFields, paginate, projectFields, sortDocs, stringListFilter } from '../list-query.js';
 import type { ProjectDoc } from '../store/project-store.js';
 import { parseRequest } from '../validation.js';
 
@@ -73,14 +64,11 @@ export function projectsEndpoints(ctx: ServerContext): EndpointDefinition[] {
       versions: ['2.1', '2.13', '2.15'],
       handle(call) {
         const request = parseRequest(requests.getAll, call.body);
-        const nameRegex = request.name !== undefined ? compileNameRegex(request.name) : undefined;
+        const listed = listFilter(request);
         const showHidden = request.search_hidden === true || request.id !== undefined;
         let projects = ctx.projects.all().filter((project) => {
-          if (request.id && !request.id.includes(project.id)) return false;
-          if (nameRegex && !nameRegex.test(project.name)) return false;
+          if (!listed(project)) return false;
           if (request.basename !== undefined && project.basename !== request.basename) return false;
-          if (request.tags && !matchesTagFilter(project.tags, request.tags)) return false;
-          if (request.system_tags && !matchesTagFilter(project.system_tags, request.system_tags)) return false;
           if (!showHidden && project.system_tags.includes('hidden')) return false;
           return true;
         });

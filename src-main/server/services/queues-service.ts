@@ -7,16 +7,7 @@ import { apiError } from '../http/api-error.js';
 import type { JsonObject } from '../http/request-params.js';
 import type { Identity } from '../identity.js';
 import { newId } from '../ids.js';
-import {
-  compileNameRegex,
-  idFilter,
-  listQueryFields,
-  matchesTagFilter,
-  paginate,
-  projectFields,
-  sortDocs,
-  stringListFilter,
-} from '../list-query.js';
+import { idFilter, listFilter, listQueryFields, paginate, projectFields, sortDocs, stringListFilter } from '../list-query.js';
 import { HIDDEN_QUEUE_TAGS, type QueueOperations } from '../queues/queue-operations.js';
 import type { QueueDoc } from '../store/queue-store.js';
 import type { TaskOperations } from '../tasks/task-operations.js';
@@ -126,16 +117,11 @@ export function queuesEndpoints(ctx: ServerContext, queueOps: QueueOperations, t
       versions: ['2.4', '2.15', '2.20', '2.21'],
       handle(call) {
         const request = parseRequest(requests.getAll, call.body);
-        const nameRegex = request.name !== undefined ? compileNameRegex(request.name) : undefined;
+        const listed = listFilter(request, { searchIn: (queue) => `${queue.id} ${queue.name}` });
         const showHidden = request.search_hidden === true || request.id !== undefined || request.name !== undefined;
-        const searchText = request.search_text?.toLowerCase();
         let queues = ctx.queues.all().filter((queue) => {
-          if (request.id && !request.id.includes(queue.id)) return false;
-          if (nameRegex && !nameRegex.test(queue.name)) return false;
-          if (request.tags && !matchesTagFilter(queue.tags, request.tags)) return false;
-          if (request.system_tags && !matchesTagFilter(queue.system_tags, request.system_tags)) return false;
+          if (!listed(queue)) return false;
           if (!showHidden && queue.system_tags.some((tag) => HIDDEN_QUEUE_TAGS.includes(tag))) return false;
-          if (searchText && !`${queue.id} ${queue.name}`.toLowerCase().includes(searchText)) return false;
           return true;
         });
         queues = paginate(sortDocs(queues, request.order_by), request.page, request.page_size);

@@ -59,6 +59,23 @@ export function taskOutputsEndpoints(ctx: ServerContext, taskOps: TaskOperations
     ctx.tasks.save(task);
   };
 
+  const publishOne = (
+    id: string,
+    request: { force?: boolean | undefined; publish_model?: boolean | undefined; status_reason?: string | undefined; status_message?: string | undefined },
+    identity: Identity,
+  ) => {
+    const task = taskOps.require(id);
+    const fields = publishTask(
+      task,
+      { force: request.force, reason: request.status_reason, message: request.status_message, publishModel: request.publish_model },
+      identity,
+      taskOps,
+      modelOps,
+    );
+    ctx.tasks.save(task);
+    return { updated: 1, fields };
+  };
+
   const archiveOne = (task: TaskDoc, request: { status_reason?: string | undefined; status_message?: string | undefined }, identity: Identity): number => {
     if (task.status === 'queued' || ctx.queues.queuesOfTask(task.id).length > 0) {
       ctx.queues.removeEverywhere(task.id);
@@ -153,18 +170,7 @@ export function taskOutputsEndpoints(ctx: ServerContext, taskOps: TaskOperations
       versions: ['2.1'],
       handle(call) {
         const request = parseRequest(requests.publish, call.body);
-        return inTransaction(() => {
-          const task = taskOps.require(request.task);
-          const fields = publishTask(
-            task,
-            { force: request.force, reason: request.status_reason, message: request.status_message, publishModel: request.publish_model },
-            call.identity,
-            taskOps,
-            modelOps,
-          );
-          ctx.tasks.save(task);
-          return { updated: 1, fields };
-        });
+        return inTransaction(() => publishOne(request.task, request, call.identity));
       },
     },
     {
@@ -172,20 +178,7 @@ export function taskOutputsEndpoints(ctx: ServerContext, taskOps: TaskOperations
       versions: ['2.13'],
       handle(call) {
         const request = parseRequest(requests.publishMany, call.body);
-        return runBatchOperation(request.ids, (id) =>
-          inTransaction(() => {
-            const task = taskOps.require(id);
-            const fields = publishTask(
-              task,
-              { force: request.force, reason: request.status_reason, message: request.status_message, publishModel: request.publish_model },
-              call.identity,
-              taskOps,
-              modelOps,
-            );
-            ctx.tasks.save(task);
-            return { updated: 1, fields };
-          }),
-        );
+        return runBatchOperation(request.ids, (id) => inTransaction(() => publishOne(id, request, call.identity)));
       },
     },
     {

@@ -1,18 +1,7 @@
 import { z } from 'zod';
 import type { ApiVersion } from '../api-version.js';
 import type { JsonObject } from '../http/request-params.js';
-import {
-  compileNameRegex,
-  getPath,
-  idFilter,
-  listQueryFields,
-  matchesTagFilter,
-  matchesValueFilter,
-  paginate,
-  projectFields,
-  sortDocs,
-  stringListFilter,
-} from '../list-query.js';
+import { getPath, idFilter, listFilter, listQueryFields, paginate, projectFields, sortDocs, stringListFilter } from '../list-query.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskDoc } from './task-document.js';
 import { renderTask } from './task-shapes.js';
@@ -48,9 +37,11 @@ const positive = (values: readonly string[] | undefined) =>
  * order, paging, then version shaping and only_fields projection.
  */
 export function queryTasks(store: TaskStore, query: TaskQuery, body: JsonObject, version: ApiVersion): JsonObject[] {
-  const nameRegex = query.name !== undefined ? compileNameRegex(query.name) : undefined;
+  const listed = listFilter<TaskDoc>(query, {
+    values: { user: query.user, project: query.project, parent: query.parent, type: query.type, status: query.status },
+    searchIn: (task) => `${task.id} ${task.name} ${task.comment ?? ''}`,
+  });
   const showHidden = query.search_hidden === true || query.id !== undefined;
-  const searchText = query.search_text?.toLowerCase();
   const extra = dottedFilters(body);
   const candidates = store.list({
     ids: query.id,
@@ -59,17 +50,8 @@ export function queryTasks(store: TaskStore, query: TaskQuery, body: JsonObject,
     parents: positive(query.parent),
   });
   const matches = (task: TaskDoc): boolean => {
-    if (query.id && !query.id.includes(task.id)) return false;
-    if (nameRegex && !nameRegex.test(task.name)) return false;
-    if (query.user && !matchesValueFilter(task.user, query.user)) return false;
-    if (query.project && !matchesValueFilter(task.project, query.project)) return false;
-    if (query.parent && !matchesValueFilter(task.parent, query.parent)) return false;
-    if (query.type && !matchesValueFilter(task.type, query.type)) return false;
-    if (query.status && !matchesValueFilter(task.status, query.status)) return false;
-    if (query.tags && !matchesTagFilter(task.tags, query.tags)) return false;
-    if (query.system_tags && !matchesTagFilter(task.system_tags, query.system_tags)) return false;
+    if (!listed(task)) return false;
     if (!showHidden && task.system_tags.includes('hidden')) return false;
-    if (searchText && !`${task.id} ${task.name} ${task.comment ?? ''}`.toLowerCase().includes(searchText)) return false;
     for (const [path, accepted] of extra) {
       const value = getPath(task, path);
       if (!accepted.some((candidate) => candidate === value)) return false;

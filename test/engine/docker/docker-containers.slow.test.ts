@@ -14,6 +14,9 @@ import { countServiceContainers, dockerPhases, dockerSettingsFromConfig, findOrp
 import { createTaskRunApi } from '../../../src-main/engine/task-run/api-adapter.js';
 import { runTaskWithExecutor } from '../../helpers/docker-run-task.js';
 import type { TaskRunSettings } from '../../../src-main/engine/task-run/settings.js';
+import { taskRunSettings } from '../../helpers/task-run-settings.js';
+import { pipEnvironmentSettings } from '../../helpers/environment-settings.js';
+import { killAndWait } from '../../helpers/cli-process.js';
 
 // An agent killed mid-task leaves its container running; the restarted agent finds it by its
 // worker-id label and removes it (stop escalation, then remove).
@@ -42,26 +45,14 @@ async function modeSettings(): Promise<{ settings: TaskRunSettings; dockerMode: 
   await writeFile(configFile, `agent { default_docker.image: "${TEST_IMAGE}", default_docker.arguments: "--network none", venvs_cache.path: "", vcs_cache.path: "${join(root, 'vcs')}", docker_pip_cache: "${join(root, 'pip')}", docker_apt_cache: "${join(root, 'apt')}" }\n`);
   const env = { HOME: root, PATH: process.env['PATH'] };
   const { config } = await loadAgentConfig({ configFile, env, homeDir: root });
-  const settings: TaskRunSettings = {
-    workRoot: join(root, 'work'),
-    spoolDir: join(root, 'spool'),
+  const settings = taskRunSettings(root, {
     vcsCacheDir: null,
-    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
-    environment: { ignoreRequestedPythonVersion: true, packageManager: 'pip', extraIndexUrls: [], extraPipInstallFlags: [], forceRepoRequirementsTxt: false, forceOriginalRequirements: false, systemSitePackages: false, venvsDir: join(root, 'venvs'), cache: null },
+    environment: pipEnvironmentSettings(root, { ignoreRequestedPythonVersion: true }),
     baseEnv: env,
-    gpuEnv: { NVIDIA_VISIBLE_DEVICES: 'none', CUDA_VISIBLE_DEVICES: '' },
-    forceGitRootPythonPath: false,
-    enableTaskEnv: false,
-    suppressCarriageReturn: true,
     abortPollIntervalMs: 500,
     abortGraceMs: 1000,
-    pingIntervalMs: 0,
-    timeoutSec: 0,
-    childConfig: {},
-    secrets: [],
-    standalone: false,
-    skipPythonEnvInstall: false,
-  };
+  });
+
   return { settings, dockerMode: dockerSettingsFromConfig(config, { baseEnv: env, homeDir: root }) };
 }
 
@@ -79,8 +70,7 @@ describe('orphan containers', () => {
     while (!output.includes('long task') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(output).toContain('long task');
     const containerId = /CONTAINER ([0-9a-f]{64})/.exec(output)?.[1];
-    agent.kill('SIGKILL');
-    await new Promise((resolve) => agent.once('exit', resolve));
+    await killAndWait(agent, 'SIGKILL');
 
     // The agent is gone; its container still runs.
     const left = await findOrphanContainers(docker, workerId, 'test');

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useAgentTestBed } from '../../helpers/agent-test-bed.js';
 import { requireDockerTestBed, labelledContainers, removeLabelledContainers, TEST_IMAGE } from '../../helpers/docker-test-bed.js';
 import { runCliCaptured } from '../../helpers/run-cli-captured.js';
-import { spawnCli } from '../../helpers/cli-process.js';
+import { killAndWait, spawnCli } from '../../helpers/cli-process.js';
 import { startDaemon, type DaemonHandle } from '../../../src-main/engine/daemon/start-daemon.js';
 import type Dockerode from 'dockerode';
 
@@ -102,8 +102,7 @@ describe('docker mode through the daemon and execute (real dockerd)', () => {
         if (Date.now() > end) throw new Error(`no container appeared (${first.output()})`);
         await new Promise((r) => setTimeout(r, 200));
       }
-      first.kill('SIGKILL');
-      await new Promise((r) => first.once('exit', r));
+      await killAndWait(first, 'SIGKILL');
       expect(await labelledContainers(docker, { workerId: 'docker-crash-worker' })).toHaveLength(1);
       const second = spawnCli(args, { env });
       try {
@@ -115,8 +114,7 @@ describe('docker mode through the daemon and execute (real dockerd)', () => {
           await new Promise((r) => setTimeout(r, 200));
         }
       } finally {
-        second.kill('SIGTERM');
-        await new Promise((r) => second.once('exit', r));
+        await killAndWait(second, 'SIGTERM');
       }
     } finally {
       if (first.exitCode === null) first.kill('SIGKILL');

@@ -15,6 +15,9 @@ import { createTaskRunApi } from '../../../src-main/engine/task-run/api-adapter.
 import type { TaskRunSettings } from '../../../src-main/engine/task-run/settings.js';
 import { loadAgentConfig } from '../../../src-main/engine/config/index.js';
 import { createDockerTaskApi, dockerPhases, dockerSettingsFromConfig, type DockerSettings } from '../../../src-main/engine/docker/index.js';
+import { until } from '../../helpers/until.js';
+import { taskRunSettings, childConfigFor } from '../../helpers/task-run-settings.js';
+import { pipEnvironmentSettings } from '../../helpers/environment-settings.js';
 
 // Docker mode end to end against real parts: dockerd (vfs, no bridge), the test image, the
 // embedded server over HTTP, a git repository, pip installing inside the container from a
@@ -37,38 +40,14 @@ async function dockerSettings(agentConf: string, env: Record<string, string | un
 }
 
 function settings(overrides: Partial<TaskRunSettings> = {}): TaskRunSettings {
-  const baseEnv = { ...isolatedPipEnv(), HOME: root };
-  return {
-    workRoot: join(root, 'work'),
-    spoolDir: join(root, 'spool'),
-    vcsCacheDir: join(root, 'vcs-cache'),
-    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
-    environment: {
-      ignoreRequestedPythonVersion: false,
-      packageManager: 'pip',
-      extraIndexUrls: [],
-      extraPipInstallFlags: ['--index-url', index.url],
-      forceRepoRequirementsTxt: false,
-      forceOriginalRequirements: false,
-      systemSitePackages: false,
-      venvsDir: join(root, 'venvs'),
-      cache: null,
-    },
-    baseEnv,
-    gpuEnv: { CUDA_VISIBLE_DEVICES: '', NVIDIA_VISIBLE_DEVICES: 'none' },
-    forceGitRootPythonPath: false,
-    enableTaskEnv: false,
-    suppressCarriageReturn: true,
-    abortPollIntervalMs: 200,
+  return taskRunSettings(root, {
+    environment: pipEnvironmentSettings(root, { extraPipInstallFlags: ['--index-url', index.url] }),
+    baseEnv: { ...isolatedPipEnv(), HOME: root },
     abortGraceMs: 4000,
-    pingIntervalMs: 0,
-    timeoutSec: 0,
-    childConfig: { api: { api_server: server.url, credentials: { access_key: server.credentials.accessKey, secret_key: server.credentials.secretKey } } },
+    childConfig: childConfigFor(server),
     secrets: [server.credentials.secretKey],
-    standalone: false,
-    skipPythonEnvInstall: false,
     ...overrides,
-  };
+  });
 }
 
 async function createTask(fields: Record<string, unknown>): Promise<string> {
@@ -232,7 +211,7 @@ describe('docker mode (real dockerd)', () => {
     const taskId = await createTask({ script: { entry_point: 'sleeper.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
     const runSettings = settings({ abortGraceMs: 4000 });
     const done = run(taskId, mode, runSettings);
-    await waitFor(async () => (await logText(taskId)).includes('started'), 60_000);
+    await until(async () => (await logText(taskId)).includes('started'), 60_000);
     expect(await labelledContainers(docker, { taskId })).toHaveLength(1);
     const stoppedAt = Date.now();
     await client.tasks.stop({ task: taskId });
@@ -252,7 +231,7 @@ describe('docker mode (real dockerd)', () => {
     const taskId = await createTask({ script: { entry_point: 'stubborn.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
     const runSettings = settings({ abortGraceMs: 2000 });
     const done = run(taskId, mode, runSettings);
-    await waitFor(async () => (await logText(taskId)).includes('stubborn'), 60_000);
+    await until(async () => (await logText(taskId)).includes('stubborn'), 60_000);
     const stoppedAt = Date.now();
     await client.tasks.stop({ task: taskId });
     const result = await done;
@@ -385,11 +364,3 @@ describe('docker mode (real dockerd)', () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('condition not met in time');
-}

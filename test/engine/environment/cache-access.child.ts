@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { prepareEnvironment } from '../../../src-main/engine/environment/index.js';
 import { prepareWorkspace } from '../../../src-main/engine/workspace/index.js';
+import { environmentCache, pipEnvironmentSettings } from '../../helpers/environment-settings.js';
 
 interface ChildInput {
   cases: { name: string; cacheDir: string }[];
@@ -31,17 +32,14 @@ for (const { name, cacheDir } of input.cases) {
   const env = await prepareEnvironment(
     { binary: 'python3', requirements: { pip: 'tray-alpha==1.0' }, repoDir: ws.repoDir, workingDir: ws.workingDir },
     {
-      pythonBinary: input.python,
-      ignoreRequestedPythonVersion: true,
-      packageManager: 'pip',
-      extraIndexUrls: [],
-      extraPipInstallFlags: ['--index-url', input.indexUrl],
-      forceRepoRequirementsTxt: false,
-      forceOriginalRequirements: false,
-      systemSitePackages: false,
-      venvsDir: path.join(input.workDir, `venvs-${name}`),
-      cache: { dir: cacheDir, maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
-      pipCacheDir: cacheDir,
+      ...pipEnvironmentSettings(input.workDir, {
+        pythonBinary: input.python,
+        ignoreRequestedPythonVersion: true,
+        extraPipInstallFlags: ['--index-url', input.indexUrl],
+        venvsDir: path.join(input.workDir, `venvs-${name}`),
+        cache: environmentCache(cacheDir, 5),
+        pipCacheDir: cacheDir,
+      }),
       env: input.env,
       log: (l) => environmentLines.push(l),
     },

@@ -21,8 +21,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareEnvironment } from '../../../src-main/engine/environment/index.js';
 import { isolatedPipEnv } from '../../helpers/package-index.js';
 import { createPythonRepo } from '../../helpers/python-repo.js';
-import type { PrepareFixture } from './prepare-fixture.js';
-import { startPrepareFixture } from './prepare-fixture.js';
+import type { PrepareFixture } from '../../helpers/prepare-fixture.js';
+import { startPrepareFixture } from '../../helpers/prepare-fixture.js';
+import { environmentCache } from '../../helpers/environment-settings.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
@@ -58,7 +59,7 @@ describe('caches that are not writable', () => {
     const prepared = await prepareEnvironment(
       { binary: 'python3', requirements: { pip: 'tray-alpha==1.0' }, repoDir, workingDir: repoDir },
       fx.options({
-        cache: { dir: path.join(file, 'venvs-cache'), maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
+        cache: environmentCache(path.join(file, 'venvs-cache'), 5),
         pipCacheDir: file,
         env,
         log: (l) => logs.push(l),

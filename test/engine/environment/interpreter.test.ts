@@ -9,6 +9,7 @@ import {
   requestedPythonVersion,
   resolveInterpreter,
 } from '../../../src-main/engine/environment/interpreter.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 
 const noSettings = { ignoreRequestedPythonVersion: false };
 /** The python3 this machine has, as the tests expect to find it. */
@@ -19,15 +20,6 @@ const hostPython = JSON.parse(
 ) as [string, string];
 const [hostExecutable, hostVersion] = hostPython;
 const hostMajorMinor = hostVersion.split('.').slice(0, 2).join('.');
-
-async function expectEnvironmentError(promise: Promise<unknown>): Promise<EnvironmentError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EnvironmentError);
-  return error as EnvironmentError;
-}
 
 describe('requestedPythonVersion / planInterpreter', () => {
   it('reads X.Y from script.binary and nothing from unversioned or non-python binaries', () => {
@@ -78,7 +70,7 @@ describe('resolveInterpreter (real interpreters)', () => {
   });
 
   it('fails for a requested version that is not installed, saying what to do', async () => {
-    const error = await expectEnvironmentError(resolveInterpreter('python3.99', noSettings, process.env));
+    const error = await rejectionOf(resolveInterpreter('python3.99', noSettings, process.env), EnvironmentError);
     expect(error.reason).toBe('missing interpreter python3.99');
     expect(error.message).toMatch(/Install Python 3.99/);
     expect(error.message).toMatch(/agent.ignore_requested_python_version/);
@@ -86,7 +78,7 @@ describe('resolveInterpreter (real interpreters)', () => {
 
   it('treats a shim that exists but cannot run as missing, and says what it tried', async () => {
     const env = { ...process.env, PATH: `${shimDir}${path.delimiter}${process.env.PATH ?? ''}` };
-    const error = await expectEnvironmentError(resolveInterpreter('python3.98', noSettings, env));
+    const error = await rejectionOf(resolveInterpreter('python3.98', noSettings, env), EnvironmentError);
     expect(error.reason).toBe('missing interpreter python3.98');
     expect(error.message).toMatch(/python3.98: exited with code 127/);
     expect(error.message).toMatch(new RegExp(`python3: is ${hostVersion.replaceAll('.', '\\.')}`));
@@ -100,20 +92,20 @@ describe('resolveInterpreter (real interpreters)', () => {
   it('uses agent.python_binary as given, and names it when it cannot run', async () => {
     const info = await resolveInterpreter(null, { ...noSettings, pythonBinary: hostExecutable }, process.env);
     expect(info.executable).toBe(hostExecutable);
-    const error = await expectEnvironmentError(resolveInterpreter(null, { ...noSettings, pythonBinary: '/nonexistent/bin/python9' }, process.env));
+    const error = await rejectionOf(resolveInterpreter(null, { ...noSettings, pythonBinary: '/nonexistent/bin/python9' }, process.env), EnvironmentError);
     expect(error.reason).toBe('missing interpreter /nonexistent/bin/python9');
     expect(error.message).toMatch(/agent.python_binary is "\/nonexistent\/bin\/python9".*not found/);
   });
 
   it('uses agent.default_python and names it when missing', async () => {
     expect((await resolveInterpreter(null, { ...noSettings, defaultPython: hostMajorMinor }, process.env)).version).toBe(hostVersion);
-    const error = await expectEnvironmentError(resolveInterpreter(null, { ...noSettings, defaultPython: '3.97' }, process.env));
+    const error = await rejectionOf(resolveInterpreter(null, { ...noSettings, defaultPython: '3.97' }, process.env), EnvironmentError);
     expect(error.reason).toBe('missing interpreter python3.97');
     expect(error.message).toMatch(/agent.default_python is 3.97/);
   });
 
   it('fails clearly when there is no python3 at all', async () => {
-    const error = await expectEnvironmentError(resolveInterpreter(null, noSettings, { ...process.env, PATH: shimDir }));
+    const error = await rejectionOf(resolveInterpreter(null, noSettings, { ...process.env, PATH: shimDir }), EnvironmentError);
     expect(error.reason).toBe('missing interpreter python3');
     expect(error.message).toMatch(/set agent.python_binary/);
   });

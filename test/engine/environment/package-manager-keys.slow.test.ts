@@ -8,61 +8,53 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentOptions, EnvironmentRequest, PreparedEnvironment } from '../../../src-main/engine/environment/index.js';
 import { EnvironmentError, prepareEnvironment } from '../../../src-main/engine/environment/index.js';
 import { forgetFoundTorchIndexes } from '../../../src-main/engine/environment/pytorch.js';
 import { fakeNvidiaSmiEnv } from '../../helpers/fake-nvidia-smi/index.js';
-import type { PackageIndex, TestPackage } from '../../helpers/package-index.js';
-import { indexFlags, isolatedPipEnv, repackagedPipWheel, startPackageIndex, TEST_PACKAGES } from '../../helpers/package-index.js';
+import type { PackageIndex } from '../../helpers/package-index.js';
+import { indexFlags, isolatedPipEnv, repackagedPipWheel, TEST_PACKAGES } from '../../helpers/package-index.js';
+import { startPrepareFixture, type PrepareFixture } from '../../helpers/prepare-fixture.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 
+let fx: PrepareFixture;
 let root: string;
 let repoDir: string;
 let index: PackageIndex;
 let logs: string[];
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'env-pm-keys-'));
-  repoDir = path.join(root, 'repo');
-  await mkdir(repoDir);
-  const packages: TestPackage[] = [
-    ...TEST_PACKAGES,
-    { name: 'tray-delta', version: '1.0', requires: ['tray-alpha>=2.0'] },
-    { name: 'pip', version: '22.2.2', prebuilt: repackagedPipWheel('22.2.2', root) },
-    { name: 'torch', version: '2.5.1' },
-  ];
-  index = await startPackageIndex(packages, {
-    roots: {
-      extra: [{ name: 'tray-extra', version: '1.0' }],
-      'whl/cu128': [{ name: 'torch', version: '2.5.1+cu128' }],
-      'whl/cpu': [{ name: 'torch', version: '2.5.1+cpu' }],
+  fx = await startPrepareFixture({
+    prefix: 'env-pm-keys-',
+    cacheEntries: 10,
+    packages: (dir) => [
+      ...TEST_PACKAGES,
+      { name: 'tray-delta', version: '1.0', requires: ['tray-alpha>=2.0'] },
+      { name: 'pip', version: '22.2.2', prebuilt: repackagedPipWheel('22.2.2', dir) },
+      { name: 'torch', version: '2.5.1' },
+    ],
+    index: {
+      roots: {
+        extra: [{ name: 'tray-extra', version: '1.0' }],
+        'whl/cu128': [{ name: 'torch', version: '2.5.1+cu128' }],
+        'whl/cpu': [{ name: 'torch', version: '2.5.1+cpu' }],
+      },
     },
   });
+  ({ root, index } = fx);
+  repoDir = path.join(root, 'repo');
+  await mkdir(repoDir);
 });
 afterAll(async () => {
-  await index?.close();
-  await rm(root, { recursive: true, force: true });
+  await fx?.close();
 });
 
 function options(overrides: Partial<EnvironmentOptions> = {}): EnvironmentOptions {
   logs = [];
-  return {
-    ignoreRequestedPythonVersion: false,
-    packageManager: 'pip',
-    extraIndexUrls: [],
-    extraPipInstallFlags: indexFlags(index),
-    forceRepoRequirementsTxt: false,
-    forceOriginalRequirements: false,
-    systemSitePackages: false,
-    venvsDir: path.join(root, 'venvs'),
-    cache: { dir: path.join(root, 'cache'), maxEntries: 10, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
-    env: isolatedPipEnv(),
-    log: (line) => logs.push(line),
-    ...overrides,
-  };
+  return fx.options({ log: (line) => logs.push(line), ...overrides });
 }
 
 function request(pip: string | null, extra: Partial<EnvironmentRequest> = {}): EnvironmentRequest {
@@ -77,15 +69,6 @@ function logIndex(pattern: RegExp | string): number {
   const i = logs.findIndex((l) => (typeof pattern === 'string' ? l.includes(pattern) : pattern.test(l)));
   expect(i, `log line ${String(pattern)}`).toBeGreaterThanOrEqual(0);
   return i;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<EnvironmentError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EnvironmentError);
-  return error as EnvironmentError;
 }
 
 describe('pip_version and pip_legacy_resolver', () => {
@@ -109,7 +92,7 @@ describe('pip_version and pip_legacy_resolver', () => {
   });
 
   it('the new resolver refuses the same list: the error names the packages and the indexes tried', async () => {
-    const error = await rejection(prepareEnvironment(request('tray-alpha==1.0\ntray-delta==1.0'), options({ cache: null })));
+    const error = await rejectionOf(prepareEnvironment(request('tray-alpha==1.0\ntray-delta==1.0'), options({ cache: null })), EnvironmentError);
     expect(error.reason).toBe('failed installing requirements');
     expect(error.message).toMatch(/Cannot install "tray-delta==1\.0" and tray-alpha==1\.0 because these package versions have conflicting dependencies/);
     expect(error.message).not.toContain('tray-agent-reqs-');
@@ -117,7 +100,7 @@ describe('pip_version and pip_legacy_resolver', () => {
   });
 
   it('a misspelt marker in pip_version fails the task before anything is built', async () => {
-    const error = await rejection(prepareEnvironment(request('tray-alpha'), options({ pipVersion: ["<22.3 ; python_verison < '3.12'"] })));
+    const error = await rejectionOf(prepareEnvironment(request('tray-alpha'), options({ pipVersion: ["<22.3 ; python_verison < '3.12'"] })), EnvironmentError);
     expect(error.reason).toBe('invalid agent.package_manager.pip_version');
     expect(logs.some((l) => l.startsWith('Creating virtual environment'))).toBe(false);
   });

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentOptions, PackageManagerType } from '../../../src-main/engine/environment/index.js';
 import { EnvironmentError, prepareEnvironment } from '../../../src-main/engine/environment/index.js';
 import { findOnPath } from '../../../src-main/engine/environment/installers/find-tool.js';
+import { environmentCache, pipEnvironmentSettings } from '../../helpers/environment-settings.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 
 let root: string;
 let repoDir: string;
@@ -21,30 +23,14 @@ let repoDir: string;
 let pathWithoutTools: string;
 function options(packageManager: PackageManagerType): EnvironmentOptions {
   return {
-    ignoreRequestedPythonVersion: false,
-    packageManager,
-    extraIndexUrls: [],
-    extraPipInstallFlags: [],
-    forceRepoRequirementsTxt: false,
-    forceOriginalRequirements: false,
-    systemSitePackages: false,
-    venvsDir: path.join(root, 'venvs'),
-    cache: { dir: path.join(root, 'cache'), maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
+    ...pipEnvironmentSettings(root, { packageManager, cache: environmentCache(path.join(root, 'cache'), 5) }),
     env: { ...process.env, PATH: pathWithoutTools },
     log: () => undefined,
   };
 }
 
-async function failure(packageManager: PackageManagerType): Promise<EnvironmentError> {
-  const error = await prepareEnvironment(
-    { binary: 'python3', requirements: { pip: 'tray-alpha==1.0' }, repoDir, workingDir: repoDir },
-    options(packageManager),
-  ).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EnvironmentError);
-  return error as EnvironmentError;
+function failure(packageManager: PackageManagerType): Promise<EnvironmentError> {
+  return rejectionOf(prepareEnvironment({ binary: 'python3', requirements: { pip: 'tray-alpha==1.0' }, repoDir, workingDir: repoDir }, options(packageManager)), EnvironmentError);
 }
 
 beforeAll(async () => {

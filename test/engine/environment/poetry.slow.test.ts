@@ -5,16 +5,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentOptions, EnvironmentRequest } from '../../../src-main/engine/environment/index.js';
 import { EnvironmentError, prepareEnvironment } from '../../../src-main/engine/environment/index.js';
 import type { PackageIndex } from '../../helpers/package-index.js';
-import { indexFlags, isolatedPipEnv, startPackageIndex } from '../../helpers/package-index.js';
+import { isolatedPipEnv } from '../../helpers/package-index.js';
+import { startPrepareFixture, type PrepareFixture } from '../../helpers/prepare-fixture.js';
 import { isolatedPoetryEnv, writeLockedPoetryProject } from '../../helpers/python-repo.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 
+let fx: PrepareFixture;
 let root: string;
 let index: PackageIndex;
 let env: NodeJS.ProcessEnv;
@@ -24,8 +26,8 @@ let logs: string[];
 let copies = 0;
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'env-poetry-'));
-  index = await startPackageIndex();
+  fx = await startPrepareFixture({ prefix: 'env-poetry-' });
+  ({ root, index } = fx);
   const home = path.join(root, 'home');
   await mkdir(home);
   env = isolatedPoetryEnv(home, isolatedPipEnv());
@@ -33,8 +35,7 @@ beforeAll(async () => {
   await writeLockedPoetryProject(template, { indexUrl: index.url, dependencies: { 'tray-beta': '1.0' }, devDependencies: { 'tray-gamma': '*' } }, env);
 });
 afterAll(async () => {
-  await index?.close();
-  await rm(root, { recursive: true, force: true });
+  await fx?.close();
 });
 
 /** A fresh checkout of the template (a task's workspace), optionally below `subdir`. */
@@ -48,21 +49,14 @@ async function checkout(subdir = ''): Promise<string> {
 
 function options(overrides: Partial<EnvironmentOptions> = {}): EnvironmentOptions {
   logs = [];
-  return {
-    ignoreRequestedPythonVersion: false,
+  return fx.options({
     packageManager: 'poetry',
-    extraIndexUrls: [],
-    extraPipInstallFlags: indexFlags(index),
-    forceRepoRequirementsTxt: false,
-    forceOriginalRequirements: false,
-    systemSitePackages: false,
-    venvsDir: path.join(root, 'venvs'),
     cache: null,
     // Without PYTHON_KEYRING_BACKEND: the agent itself keeps poetry away from the keyring.
     env: Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'PYTHON_KEYRING_BACKEND')),
     log: (line) => logs.push(line),
     ...overrides,
-  };
+  });
 }
 
 function request(repoDir: string, workingDir = repoDir): EnvironmentRequest {
@@ -71,15 +65,6 @@ function request(repoDir: string, workingDir = repoDir): EnvironmentRequest {
 
 function installed(python: string): string {
   return execFileSync(python, ['-c', 'import importlib.util as u; print(*[n for n in ("tray_alpha", "tray_beta", "tray_gamma", "demo") if u.find_spec(n)])'], { encoding: 'utf8' }).trim();
-}
-
-async function rejection(promise: Promise<unknown>): Promise<EnvironmentError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EnvironmentError);
-  return error as EnvironmentError;
 }
 
 describe('poetry mode', () => {
@@ -119,7 +104,7 @@ describe('poetry mode', () => {
   it("a broken poetry.lock fails the task naming the file and poetry's message", async () => {
     const repo = await checkout();
     await writeFile(path.join(repo, 'poetry.lock'), 'this is [[ not toml\n');
-    const error = await rejection(prepareEnvironment(request(repo), options()));
+    const error = await rejectionOf(prepareEnvironment(request(repo), options()), EnvironmentError);
     expect(error.reason).toBe('failed installing requirements');
     expect(error.message).toContain(`from the lock file ${path.join(repo, 'poetry.lock')}`);
     expect(error.message).toMatch(/Unable to read the lock file/);
@@ -128,7 +113,7 @@ describe('poetry mode', () => {
 
   it('a poetry_version the poetry on PATH does not meet: installed with pip, and the failure names the package and the indexes', async () => {
     const repo = await checkout();
-    const error = await rejection(prepareEnvironment(request(repo), options({ poetry: { version: '==9.9.9' } })));
+    const error = await rejectionOf(prepareEnvironment(request(repo), options({ poetry: { version: '==9.9.9' } })), EnvironmentError);
     expect(error.reason).toBe('missing tool poetry');
     expect(error.message).toMatch(/^agent\.package_manager\.poetry_version is "==9\.9\.9": \S+ is version 1\.3\.\d+, which does not satisfy/);
     expect(error.message).toMatch(/No matching distribution found for poetry==9\.9\.9/);

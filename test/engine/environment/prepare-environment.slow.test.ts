@@ -10,23 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentRequest, PreparedEnvironment } from '../../../src-main/engine/environment/index.js';
 import { EnvironmentError, prepareEnvironment } from '../../../src-main/engine/environment/index.js';
 import { writeLocalPythonProject } from '../../helpers/package-index.js';
-import type { PrepareFixture } from './prepare-fixture.js';
-import { startPrepareFixture } from './prepare-fixture.js';
+import type { PrepareFixture } from '../../helpers/prepare-fixture.js';
+import { startPrepareFixture } from '../../helpers/prepare-fixture.js';
+import { rejectionOf } from '../../helpers/rejection.js';
+import { environmentCache } from '../../helpers/environment-settings.js';
 
 let fx: PrepareFixture;
 let repoDir: string;
 
 function taskRequest(pip: string | null, overrides: Partial<EnvironmentRequest> = {}): EnvironmentRequest {
   return { binary: 'python3', requirements: pip === null ? null : { pip }, repoDir, workingDir: repoDir, ...overrides };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<EnvironmentError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EnvironmentError);
-  return error as EnvironmentError;
 }
 
 async function cacheKeysOn(dir: string): Promise<string[]> {
@@ -47,7 +40,7 @@ describe('prepareEnvironment (slow cases)', () => {
   describe('one cache with max_entries 1', () => {
     const cacheDir = () => path.join(fx.root, 'lru-cache');
     const cachedOptions = (overrides = {}) =>
-      fx.options({ cache: { dir: cacheDir(), maxEntries: 1, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 }, ...overrides });
+      fx.options({ cache: environmentCache(cacheDir(), 1), ...overrides });
     let first: PreparedEnvironment;
 
     it('falls back to the requirements.txt files from the repository root down to the working dir', async () => {
@@ -95,7 +88,7 @@ describe('prepareEnvironment (slow cases)', () => {
   });
 
   it("fails with pip's message naming a requirement that cannot be found; with the cache off nothing is left in venvs_dir", async () => {
-    const error = await rejection(prepareEnvironment(taskRequest('tray-alpha==1.0\ntray-nonexistent==3.1'), fx.options({ cache: null })));
+    const error = await rejectionOf(prepareEnvironment(taskRequest('tray-alpha==1.0\ntray-nonexistent==3.1'), fx.options({ cache: null })), EnvironmentError);
     expect(error.reason).toBe('failed installing requirements');
     expect(error.message).toMatch(/No matching distribution found for tray-nonexistent==3\.1/);
     expect(error.message).toMatch(/agent.package_manager.extra_index_url/);
@@ -116,7 +109,7 @@ describe('prepareEnvironment (slow cases)', () => {
     const cacheDir = path.join(fx.root, 'local-cache');
     const env = await prepareEnvironment(
       taskRequest(`-e ./libs/localpkg\ngit+file://${gitRepo}@${sha}#egg=gitpkg\ntray-alpha==1.0`),
-      fx.options({ cache: { dir: cacheDir, maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 } }),
+      fx.options({ cache: environmentCache(cacheDir, 5) }),
     );
     try {
       expect(env.cacheHit).toBe(false);
@@ -142,14 +135,14 @@ describe('prepareEnvironment (slow cases)', () => {
     const pending = prepareEnvironment(
       taskRequest('tray-beta==1.0'),
       fx.options({
-        cache: { dir: cacheDir, maxEntries: 5, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
+        cache: environmentCache(cacheDir, 5),
         signal: controller.signal,
         log: (line) => {
           if (line.startsWith('Creating virtual environment')) setTimeout(() => controller.abort(), 800);
         },
       }),
     );
-    const error = await rejection(pending);
+    const error = await rejectionOf(pending, EnvironmentError);
     expect(error.reason).toBe('cancelled');
     expect(await cacheKeysOn(cacheDir)).toEqual([]);
     await new Promise((r) => setTimeout(r, 300));

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentRequest, PreparedEnvironment } from '../../../src-main/engine/environment/index.js';
 import { prepareEnvironment } from '../../../src-main/engine/environment/index.js';
-import type { PrepareFixture } from './prepare-fixture.js';
-import { startPrepareFixture } from './prepare-fixture.js';
+import type { PrepareFixture } from '../../helpers/prepare-fixture.js';
+import { startPrepareFixture } from '../../helpers/prepare-fixture.js';
 
 let fx: PrepareFixture;
 let request: EnvironmentRequest;

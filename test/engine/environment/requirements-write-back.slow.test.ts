@@ -18,6 +18,8 @@ import { startTestServer, type TestServer } from '../../helpers/embedded-server.
 import { isolatedPipEnv, startPackageIndex, TEST_PACKAGES, writeLocalPythonProject, type PackageIndex } from '../../helpers/package-index.js';
 import { startGitHttpServer, type GitHttpServer } from '../../helpers/git-fixtures.js';
 import { createPythonRepo } from '../../helpers/python-repo.js';
+import { taskRunSettings, childConfigFor } from '../../helpers/task-run-settings.js';
+import { environmentCache, pipEnvironmentSettings } from '../../helpers/environment-settings.js';
 
 let server: TestServer;
 let firstIndex: PackageIndex;
@@ -30,36 +32,12 @@ let gitpkg: { url: string; sha: string };
 let gitServer: GitHttpServer;
 
 function settings(indexUrl: string): TaskRunSettings {
-  return {
-    workRoot: join(root, 'work'),
-    spoolDir: join(root, 'spool'),
-    vcsCacheDir: join(root, 'vcs-cache'),
-    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
-    environment: {
-      ignoreRequestedPythonVersion: true,
-      packageManager: 'pip',
-      extraIndexUrls: [],
-      extraPipInstallFlags: ['--index-url', indexUrl],
-      forceRepoRequirementsTxt: false,
-      forceOriginalRequirements: false,
-      systemSitePackages: false,
-      venvsDir: join(root, 'venvs'),
-      cache: { dir: join(root, 'venvs-cache'), maxEntries: 10, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
-    },
+  return taskRunSettings(root, {
+    environment: pipEnvironmentSettings(root, { ignoreRequestedPythonVersion: true, extraPipInstallFlags: ['--index-url', indexUrl], cache: environmentCache(join(root, 'venvs-cache')) }),
     baseEnv: { ...isolatedPipEnv(), HOME: root },
-    gpuEnv: { CUDA_VISIBLE_DEVICES: '', NVIDIA_VISIBLE_DEVICES: 'none' },
-    forceGitRootPythonPath: false,
-    enableTaskEnv: false,
-    suppressCarriageReturn: true,
-    abortPollIntervalMs: 200,
-    abortGraceMs: 500,
-    pingIntervalMs: 0,
-    timeoutSec: 0,
-    childConfig: { api: { api_server: server.url, credentials: { access_key: server.credentials.accessKey, secret_key: server.credentials.secretKey } } },
+    childConfig: childConfigFor(server),
     secrets: [server.credentials.secretKey],
-    standalone: false,
-    skipPythonEnvInstall: false,
-  };
+  });
 }
 
 async function runQueued(taskId: string, indexUrl: string) {

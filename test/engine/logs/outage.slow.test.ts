@@ -19,6 +19,7 @@ import { createApiClient, type ApiClient, type TaskLogEvent } from '../../../src
 import { writeAgentConfig } from '../../helpers/agent-config.js';
 import { spawnCli } from '../../helpers/cli-process.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
+import { until } from '../../helpers/until.js';
 
 const OUTAGE_MS = 90_000;
 /** 20 s of output: still running when the server goes down, over well before it returns. */
@@ -30,15 +31,6 @@ let dataDir = '';
 let server: ServerProcess | null = null;
 let client: ApiClient;
 const daemons: Daemon[] = [];
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return Date.now() - started;
-}
 
 const readLines = (path: string): string[] => (fs.existsSync(path) ? fs.readFileSync(path, 'utf8').split('\n').filter(Boolean) : []);
 const lineText = (i: number) => `line ${String(i).padStart(4, '0')}`;
@@ -88,7 +80,9 @@ function startDaemon(m: Machine, workerId: string, extra: string[] = []): Daemon
 /** What `daemon --stop` does (SIGTERM); resolves with the ms until the daemon said it stopped. */
 async function stopDaemon(daemon: Daemon, workerId: string): Promise<number> {
   daemon.kill('SIGTERM');
-  return until(() => new RegExp(`Worker ${workerId} stopped`).test(daemon.output()), 30_000, `${workerId} to stop (output: ${daemon.output()})`);
+  const started = Date.now();
+  await until(() => new RegExp(`Worker ${workerId} stopped`).test(daemon.output()), 30_000, () => `${workerId} to stop (output: ${daemon.output()})`);
+  return Date.now() - started;
 }
 
 async function taskLog(taskId: string): Promise<TaskLogEvent[]> {
@@ -159,11 +153,13 @@ describe('no lost log lines through a 90 s server outage (real server process, r
     expect(outageMs).toBeGreaterThanOrEqual(OUTAGE_MS);
 
     const final = async (m: Machine, status: string) => (await client.tasks.getById(m.taskId)).status === status;
-    const deliveredIn = await until(
+    const serverBackAt = Date.now();
+    await until(
       async () => (await final(m1, 'completed')) && (await final(m2, 'completed')) && (await final(m3, 'stopped')),
       120_000,
-      `the final statuses (daemon outputs:\n${a1.output()}\n---\n${daemons.map((d) => d.output()).join('\n---\n')})`,
+      () => `the final statuses (daemon outputs:\n${a1.output()}\n---\n${daemons.map((d) => d.output()).join('\n---\n')})`,
     );
+    const deliveredIn = Date.now() - serverBackAt;
 
     for (const [m, printed] of [
       [m1, SHORT_LINES],

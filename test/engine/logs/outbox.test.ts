@@ -6,6 +6,7 @@ import type { PendingFinalStatus, TaskOutbox, TaskOutboxOptions } from '../../..
 import { createRedactor, listOutboxTasks, openTaskOutbox } from '../../../src-main/engine/logs/index.js';
 import type { RecordingServer } from './recording-server.js';
 import { createRecordingServer } from './recording-server.js';
+import { until } from '../../helpers/until.js';
 
 const TASK = 'aabbccddeeff00112233445566778899';
 const SERVER_URL = 'http://127.0.0.1:8008';
@@ -15,14 +16,6 @@ const boxes: TaskOutbox[] = [];
 const numbered = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `line ${String(from + i).padStart(7, '0')}`);
 const text = (from: number, to: number) => `${numbered(from, to).join('\n')}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
-
 function tempSpoolDir(): string {
   const dir = fs.mkdtempSync(join(tmpdir(), 'logs-outbox-'));
   dirs.push(dir);
@@ -149,7 +142,7 @@ describe('task outbox: the server is down when the run ends', () => {
     await shipper.flush();
     server.down = true;
     shipper.writeStdout(text(10, 30));
-    await until(() => server.failures > 0);
+    await until(() => server.failures > 0, 5000, 'a failed delivery', 5);
     clock += 42_000;
     server.down = false;
     shipper.writeStdout(text(30, 40));
@@ -166,7 +159,7 @@ describe('task outbox: the server is down when the run ends', () => {
     const shipper = box.openShipper(shipperOptions(TASK));
     server.down = true;
     shipper.writeStdout(text(0, 10));
-    await until(() => server.failures > 1);
+    await until(() => server.failures > 1, 5000, 'two failed deliveries', 5);
     server.down = false;
     await shipper.finish({ status: COMPLETED, waitMs: 5000 });
     expect(server.lines(TASK)).toEqual(numbered(0, 10));

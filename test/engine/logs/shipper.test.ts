@@ -13,6 +13,7 @@ import {
 } from '../../../src-main/engine/logs/index.js';
 import type { RecordingSink } from './recording-sink.js';
 import { createRecordingSink } from './recording-sink.js';
+import { until } from '../../helpers/until.js';
 
 const TASK = 'aabbccddeeff00112233445566778899';
 const dirs: string[] = [];
@@ -42,14 +43,6 @@ function shipper(sink: RecordingSink, overrides: Partial<LogShipperOptions> = {}
 
 const numbered = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `line ${String(from + i).padStart(7, '0')}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
-
 function expectStrictlyIncreasingTimestamps(sink: RecordingSink): void {
   const ts = sink.events.map((e) => e.timestamp);
   for (let i = 1; i < ts.length; i++) expect(ts[i]).toBeGreaterThan(ts[i - 1]!);
@@ -171,7 +164,7 @@ describe('createLogShipper', () => {
     s.writeStdout('ret-key in use\n');
     s.writeStdout('cloning https://alice:ghp_git');
     // The unfinished line goes out once it waited a flush interval (its unsafe tail stays behind).
-    await until(() => s.stats().spooledLines === 2);
+    await until(() => s.stats().spooledLines === 2, 5000, 'two spooled lines', 5);
     s.writeStdout('TOKEN123@github.com/org/repo.git\n');
     s.writeStderr('wandb: key=wandb-k3y-value lang=C.UTF-8\n');
     s.writeStdout('pip install git+https://bob:pa55w0rd@git.example.com/x.git\n');
@@ -237,7 +230,7 @@ describe('createLogShipper', () => {
     const secondSink = createRecordingSink();
     const second = shipper(secondSink, { spoolDir, log: (l) => logs.push(l) });
     second.writeStdout('second\n');
-    await until(() => logs.some((l) => /in use by process \d+; waiting/.test(l)));
+    await until(() => logs.some((l) => /in use by process \d+; waiting/.test(l)), 5000, 'the lock-wait log line', 5);
     expect(secondSink.lines()).toEqual([]);
     await first.close();
     expect(await second.close()).toEqual({ shipped: 1, pending: 0 });

@@ -12,6 +12,9 @@ import type { TaskRunSettings } from '../../../src-main/engine/task-run/settings
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startEmbeddedServer } from '../../../src-main/server/index.js';
+import { until } from '../../helpers/until.js';
+import { taskRunSettings, childConfigFor } from '../../helpers/task-run-settings.js';
+import { environmentCache, pipEnvironmentSettings } from '../../helpers/environment-settings.js';
 
 // The execute pipeline against real parts: the embedded server over HTTP, git repositories on
 // disk, python venvs with pip installing from a package index served on 127.0.0.1.
@@ -23,38 +26,13 @@ let repo: { url: string; commit: string };
 const secret = 'hunter2-super-secret-token';
 
 function settings(overrides: Partial<TaskRunSettings> = {}): TaskRunSettings {
-  const baseEnv = { ...isolatedPipEnv(), HOME: root, MY_API_TOKEN: 'token-value-from-env-1234' };
-  return {
-    workRoot: join(root, 'work'),
-    spoolDir: join(root, 'spool'),
-    vcsCacheDir: join(root, 'vcs-cache'),
-    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
-    environment: {
-      ignoreRequestedPythonVersion: true,
-      packageManager: 'pip',
-      extraIndexUrls: [],
-      extraPipInstallFlags: ['--index-url', index.url],
-      forceRepoRequirementsTxt: false,
-      forceOriginalRequirements: false,
-      systemSitePackages: false,
-      venvsDir: join(root, 'venvs'),
-      cache: { dir: join(root, 'venvs-cache'), maxEntries: 10, freeSpaceThresholdGb: 0, lockTimeoutSec: 30 },
-    },
-    baseEnv,
-    gpuEnv: { CUDA_VISIBLE_DEVICES: '', NVIDIA_VISIBLE_DEVICES: 'none' },
-    forceGitRootPythonPath: false,
-    enableTaskEnv: false,
-    suppressCarriageReturn: true,
-    abortPollIntervalMs: 200,
-    abortGraceMs: 500,
-    pingIntervalMs: 0,
-    timeoutSec: 0,
-    childConfig: { api: { api_server: server.url, credentials: { access_key: server.credentials.accessKey, secret_key: server.credentials.secretKey } } },
+  return taskRunSettings(root, {
+    environment: pipEnvironmentSettings(root, { ignoreRequestedPythonVersion: true, extraPipInstallFlags: ['--index-url', index.url], cache: environmentCache(join(root, 'venvs-cache')) }),
+    baseEnv: { ...isolatedPipEnv(), HOME: root, MY_API_TOKEN: 'token-value-from-env-1234' },
+    childConfig: childConfigFor(server),
     secrets: [secret, server.credentials.secretKey],
-    standalone: false,
-    skipPythonEnvInstall: false,
     ...overrides,
-  };
+  });
 }
 
 async function createTask(fields: Record<string, unknown>): Promise<string> {
@@ -185,7 +163,7 @@ describe('runTask end to end (venv mode)', () => {
     ].join('\n');
     const taskId = await createTask({ script: { entry_point: 'sleeper.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
     const done = run(taskId);
-    await waitFor(async () => (await logText(taskId)).includes('started'), 30_000);
+    await until(async () => (await logText(taskId)).includes('started'), 30_000);
     const grandchild = Number(await readFile(pidFile, 'utf8'));
     await client.tasks.stop({ task: taskId });
     const result = await done;
@@ -211,7 +189,7 @@ describe('runTask end to end (venv mode)', () => {
     const taskId = await createTask({ script: { entry_point: 'sdk_like.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
     // The default grace (10 s): the task must be gone long before it.
     const done = runTask({ taskId, workerId: 'test-host:0', api: createTaskRunApi(client), settings: settings({ abortGraceMs: 10_000 }), monitoring: true });
-    await waitFor(async () => (await logText(taskId)).includes('started'), 30_000);
+    await until(async () => (await logText(taskId)).includes('started'), 30_000);
     const stopAsked = Date.now();
     await client.tasks.stop({ task: taskId });
     const result = await done;
@@ -227,7 +205,7 @@ describe('runTask end to end (venv mode)', () => {
     const script = 'import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint("started", flush=True)\ntime.sleep(60)\n';
     const taskId = await createTask({ script: { entry_point: 'stubborn.py', binary: 'python3', diff: script, requirements: { pip: '' } } });
     const done = runTask({ taskId, workerId: 'test-host:0', api: createTaskRunApi(client), settings: settings({ abortGraceMs: 1_500 }), monitoring: true });
-    await waitFor(async () => (await logText(taskId)).includes('started'), 30_000);
+    await until(async () => (await logText(taskId)).includes('started'), 30_000);
     const stopAsked = Date.now();
     await client.tasks.stop({ task: taskId });
     const result = await done;
@@ -243,7 +221,7 @@ describe('runTask end to end (venv mode)', () => {
         script: { entry_point: 'x.py', binary: 'python3', diff: 'print(1)\n', requirements: { pip: `tray-slow @ ${hang.url}/tray_slow-1.0-py3-none-any.whl` } },
       });
       const done = run(taskId);
-      await waitFor(async () => hang.hits() > 0, 60_000);
+      await until(async () => hang.hits() > 0, 60_000);
       await client.tasks.stop({ task: taskId });
       const result = await done;
       expect(result.finalStatus.call).toBe('stopped');
@@ -308,15 +286,6 @@ function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
 }
 
 /** An HTTP server that accepts requests and never answers: a download that hangs forever. */

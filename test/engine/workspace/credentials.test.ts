@@ -2,47 +2,20 @@
 // must get them through the askpass helper, and they must not show up anywhere else.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { prepareWorkspace, WorkspaceError, type WorkspaceOptions } from '../../../src-main/engine/workspace/index.js';
-import { createGitArgvRecorder, createGitFixtures, startGitHttpServer, type GitFixtures, type GitHttpServer } from '../../helpers/git-fixtures.js';
+import { createGitArgvRecorder } from '../../helpers/git-fixtures.js';
+import { useWorkspaceBed } from '../../helpers/workspace-bed.js';
 
 const execFileAsync = promisify(execFile);
 const USER = 'ci-bot';
 const PASS = 'Tok3n-Very-Secret-42';
 
-let fx: GitFixtures;
-let server: GitHttpServer;
-let scratch: string;
-let counter = 0;
-
-beforeAll(async () => {
-  fx = await createGitFixtures();
-  server = await startGitHttpServer({ projectRoot: fx.projectRoot, env: fx.env, auth: { user: USER, pass: PASS } });
-  scratch = await mkdtemp(join(tmpdir(), 'tray-agent-credentials-test-'));
-});
-afterAll(async () => {
-  await server?.close();
-  await fx?.cleanup();
-  await rm(scratch, { recursive: true, force: true });
-});
-
-function options(git: Partial<WorkspaceOptions['git']>, extra: Partial<WorkspaceOptions> = {}): WorkspaceOptions & { lines: string[] } {
-  counter += 1;
-  const lines: string[] = [];
-  return {
-    rootDir: join(scratch, `task-${counter}`),
-    vcsCacheDir: join(scratch, `cache-${counter}`),
-    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true, ...git },
-    log: (line) => lines.push(line),
-    env: fx.env,
-    ...extra,
-    lines,
-  };
-}
+const bed = useWorkspaceBed('tray-agent-credentials-test-', { auth: { user: USER, pass: PASS } });
+const options = (git: Partial<WorkspaceOptions['git']>, extra: Partial<WorkspaceOptions> = {}) => bed.options({ git, ...extra });
 
 async function filesUnder(dir: string, name: string): Promise<string[]> {
   const { stdout } = await execFileAsync('find', [dir, '-name', name, '-type', 'f']);
@@ -51,16 +24,16 @@ async function filesUnder(dir: string, name: string): Promise<string[]> {
 
 describe('git credentials through GIT_ASKPASS over HTTP Basic auth', () => {
   it('clones with git_user/git_pass and the password reaches no argv, URL, config or log', async () => {
-    const recorder = await createGitArgvRecorder(join(scratch, 'recorder'), fx.env);
-    const env = { ...fx.env, PATH: `${recorder.binDir}:${fx.env.PATH}` };
+    const recorder = await createGitArgvRecorder(join(bed.scratch, 'recorder'), bed.fx.env);
+    const env = { ...bed.fx.env, PATH: `${recorder.binDir}:${bed.fx.env.PATH}` };
     const o = options({ user: USER, pass: PASS }, { env });
-    const before = server.requests.length;
-    const ws = await prepareWorkspace({ taskId: 'cred-task', repository: `${server.url}/main.git`, branch: 'trunk' }, o);
+    const before = bed.server.requests.length;
+    const ws = await prepareWorkspace({ taskId: 'cred-task', repository: `${bed.server.url}/main.git`, branch: 'trunk' }, o);
 
-    expect(ws.resolvedCommit).toBe(fx.commits.trunkTip);
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.trunkTip);
     // The submodule (relative URL, same host) came over authenticated HTTP as well.
     expect(await readFile(join(ws.repoDir, 'libs', 'sub', 'lib.txt'), 'utf8')).toBe('submodule content\n');
-    const served = server.requests.slice(before);
+    const served = bed.server.requests.slice(before);
     expect(served.some((r) => r.status === 401)).toBe(true);
     expect(served.some((r) => r.user === USER && r.path.startsWith('/main.git'))).toBe(true);
     expect(served.some((r) => r.user === USER && r.path.startsWith('/sub.git'))).toBe(true);
@@ -70,17 +43,17 @@ describe('git credentials through GIT_ASKPASS over HTTP Basic auth', () => {
     const allArgs = invocations.flat();
     expect(allArgs.some((a) => a.includes(PASS))).toBe(false);
     expect(allArgs.filter((a) => a.startsWith('http')).every((a) => !a.includes('@'))).toBe(true);
-    expect(allArgs).toContain(`${server.url}/main.git`);
+    expect(allArgs).toContain(`${bed.server.url}/main.git`);
 
     for (const config of [...(await filesUnder(o.rootDir, 'config')), ...(await filesUnder(o.vcsCacheDir!, 'config'))]) {
       const text = await readFile(config, 'utf8');
       expect(text).not.toContain(PASS);
       expect(text).not.toContain(`${USER}@`);
     }
-    expect(await fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(`${server.url}/main.git`);
+    expect(await bed.fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(`${bed.server.url}/main.git`);
     expect(o.lines.join('\n')).not.toContain(PASS);
     expect(o.lines.join('\n')).toContain('GIT_ASKPASS to host 127.0.0.1 only');
-    expect(await readFile(fx.globalConfigPath, 'utf8')).not.toContain(PASS);
+    expect(await readFile(bed.fx.globalConfigPath, 'utf8')).not.toContain(PASS);
 
     // The helper: private folder and script (0700), no secret inside, gone after cleanup.
     const helper = ws.askPassEnv.GIT_ASKPASS!;
@@ -92,7 +65,7 @@ describe('git credentials through GIT_ASKPASS over HTTP Basic auth', () => {
     expect(ws.askPassEnv.GIT_TERMINAL_PROMPT).toBe('0');
 
     // Later git use in the task's environment (pip git+https installs) reuses the same env.
-    const reuse = await execFileAsync('git', ['ls-remote', `${server.url}/sub.git`, 'HEAD'], { env: { ...fx.env, ...ws.askPassEnv } });
+    const reuse = await execFileAsync('git', ['ls-remote', `${bed.server.url}/sub.git`, 'HEAD'], { env: { ...bed.fx.env, ...ws.askPassEnv } });
     expect(reuse.stdout).toMatch(/^[0-9a-f]{40}\tHEAD/);
 
     await ws.cleanup();
@@ -101,20 +74,20 @@ describe('git credentials through GIT_ASKPASS over HTTP Basic auth', () => {
 
   it('moves credentials embedded in the repository URL out of it', async () => {
     const o = options({});
-    const url = `http://${USER}:${PASS}@127.0.0.1:${server.port}/main.git`;
-    const ws = await prepareWorkspace({ taskId: 'url-creds', repository: url, commit: fx.commits.pinned }, o);
-    expect(ws.resolvedCommit).toBe(fx.commits.pinned);
-    expect(await fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(`${server.url}/main.git`);
+    const url = `http://${USER}:${PASS}@127.0.0.1:${bed.server.port}/main.git`;
+    const ws = await prepareWorkspace({ taskId: 'url-creds', repository: url, commit: bed.fx.commits.pinned }, o);
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.pinned);
+    expect(await bed.fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(`${bed.server.url}/main.git`);
     expect(o.lines.join('\n')).not.toContain(PASS);
     await ws.cleanup();
   });
 
   it('offers nothing to a host other than git_host: the clone fails (401) without a prompt', async () => {
     const o = options({ user: USER, pass: PASS, host: 'git.example.com' });
-    const error = await prepareWorkspace({ taskId: 'wrong-host', repository: `${server.url}/main.git` }, o).catch((e: unknown) => e);
+    const error = await prepareWorkspace({ taskId: 'wrong-host', repository: `${bed.server.url}/main.git` }, o).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkspaceError);
     expect((error as WorkspaceError).reason).toBe('failed cloning repository');
-    expect((error as WorkspaceError).message).toContain(`failed cloning repository ${server.url}/main.git`);
+    expect((error as WorkspaceError).message).toContain(`failed cloning repository ${bed.server.url}/main.git`);
     expect(o.lines.join('\n')).toContain('not offered');
   });
 
@@ -123,9 +96,9 @@ describe('git credentials through GIT_ASKPASS over HTTP Basic auth', () => {
     // No repository (literal script): credentials are bound to git_host for pip's later use.
     const ws = await prepareWorkspace({ taskId: 'helper', repository: '', diff: 'print(1)\n' }, { ...o, git: { ...o.git, host: '127.0.0.1' } });
     const ask = (prompt: string) =>
-      execFileAsync(ws.askPassEnv.GIT_ASKPASS!, [prompt], { env: { ...fx.env, ...ws.askPassEnv } }).then((r) => r.stdout);
-    expect(await ask(`Username for 'http://127.0.0.1:${server.port}': `)).toBe(`${USER}\n`);
-    expect(await ask(`Password for 'http://${USER}@127.0.0.1:${server.port}': `)).toBe(`${PASS}\n`);
+      execFileAsync(ws.askPassEnv.GIT_ASKPASS!, [prompt], { env: { ...bed.fx.env, ...ws.askPassEnv } }).then((r) => r.stdout);
+    expect(await ask(`Username for 'http://127.0.0.1:${bed.server.port}': `)).toBe(`${USER}\n`);
+    expect(await ask(`Password for 'http://${USER}@127.0.0.1:${bed.server.port}': `)).toBe(`${PASS}\n`);
     expect(await ask("Password for 'https://ci-bot@github.com': ")).toBe('\n');
     expect(await ask("Username for 'https://127.0.0.1.evil.example': ")).toBe('\n');
     expect(await ask('Enter passphrase for key: ')).toBe('\n');
@@ -134,12 +107,12 @@ describe('git credentials through GIT_ASKPASS over HTTP Basic auth', () => {
 
   it('fails fast and clearly without credentials, never asking an inherited askpass program', async () => {
     // A desktop session's askpass (here: one that would answer and leave a trace) must not be used.
-    const inherited = join(scratch, 'inherited-askpass.sh');
-    const trace = join(scratch, 'inherited-askpass-was-called');
+    const inherited = join(bed.scratch, 'inherited-askpass.sh');
+    const trace = join(bed.scratch, 'inherited-askpass-was-called');
     await writeFile(inherited, `#!/bin/sh\ntouch '${trace}'\necho ${PASS}\n`, { mode: 0o755 });
-    const o = options({}, { env: { ...fx.env, GIT_ASKPASS: inherited, SSH_ASKPASS: inherited } });
+    const o = options({}, { env: { ...bed.fx.env, GIT_ASKPASS: inherited, SSH_ASKPASS: inherited } });
     const started = Date.now();
-    const error = await prepareWorkspace({ taskId: 'no-creds', repository: `${server.url}/main.git` }, o).catch((e: unknown) => e);
+    const error = await prepareWorkspace({ taskId: 'no-creds', repository: `${bed.server.url}/main.git` }, o).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkspaceError);
     const message = (error as WorkspaceError).message;
     expect(message).toMatch(/Authentication failed|could not read Username|terminal prompts disabled/i);
@@ -150,11 +123,11 @@ describe('git credentials through GIT_ASKPASS over HTTP Basic auth', () => {
 
   it('strips the password from the error for a missing repository', async () => {
     const o = options({});
-    const url = `http://${USER}:${PASS}@127.0.0.1:${server.port}/missing.git`;
+    const url = `http://${USER}:${PASS}@127.0.0.1:${bed.server.port}/missing.git`;
     const error = await prepareWorkspace({ taskId: 'missing', repository: url }, o).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkspaceError);
     const message = (error as WorkspaceError).message;
-    expect(message).toContain(`failed cloning repository http://127.0.0.1:${server.port}/missing.git`);
+    expect(message).toContain(`failed cloning repository http://127.0.0.1:${bed.server.port}/missing.git`);
     expect(message).not.toContain(PASS);
     expect(o.lines.join('\n')).not.toContain(PASS);
   });

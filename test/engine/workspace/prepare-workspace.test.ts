@@ -1,50 +1,27 @@
 // prepareWorkspace against real local repositories (file:// URLs; see git-fixtures.ts).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { prepareWorkspace, WorkspaceError, type WorkspaceOptions, type WorkspaceRequest } from '../../../src-main/engine/workspace/index.js';
-import { createGitFixtures, startGitHttpServer, type GitFixtures } from '../../helpers/git-fixtures.js';
+import { startGitHttpServer } from '../../helpers/git-fixtures.js';
+import { useWorkspaceBed } from '../../helpers/workspace-bed.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 
 const execFileAsync = promisify(execFile);
-let fx: GitFixtures;
-let scratch: string;
-let counter = 0;
-
-beforeAll(async () => {
-  fx = await createGitFixtures();
-  scratch = await mkdtemp(join(tmpdir(), 'tray-agent-workspace-test-'));
-});
-afterAll(async () => {
-  await fx?.cleanup();
-  await rm(scratch, { recursive: true, force: true });
-});
-
-function options(overrides: Partial<WorkspaceOptions> = {}): WorkspaceOptions & { lines: string[] } {
-  counter += 1;
-  const lines: string[] = [];
-  return {
-    rootDir: join(scratch, `task-${counter}`),
-    vcsCacheDir: join(scratch, `cache-${counter}`),
-    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true },
-    log: (line) => lines.push(line),
-    env: fx.env,
-    ...overrides,
-    lines,
-  };
-}
+const bed = useWorkspaceBed('tray-agent-workspace-test-');
+const options = (overrides: Partial<WorkspaceOptions> = {}) => bed.options(overrides);
 
 function request(overrides: Partial<WorkspaceRequest> = {}): WorkspaceRequest {
-  return { taskId: 'task0001', repository: fx.originUrl, entryPoint: 'train.py', workingDir: '.', ...overrides };
+  return { taskId: 'task0001', repository: bed.fx.originUrl, entryPoint: 'train.py', workingDir: '.', ...overrides };
 }
 
 async function headOf(dir: string): Promise<{ commit: string; branch: string }> {
   return {
-    commit: await fx.git(['rev-parse', 'HEAD'], dir),
-    branch: await fx.git(['rev-parse', '--abbrev-ref', 'HEAD'], dir),
+    commit: await bed.fx.git(['rev-parse', 'HEAD'], dir),
+    branch: await bed.fx.git(['rev-parse', '--abbrev-ref', 'HEAD'], dir),
   };
 }
 
@@ -59,96 +36,87 @@ async function processesMentioning(needle: string): Promise<string[]> {
   return found;
 }
 
-async function expectWorkspaceError(promise: Promise<unknown>): Promise<WorkspaceError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkspaceError);
-  return error as WorkspaceError;
-}
-
 describe('checkout order: commit → tag → branch → remote default', () => {
   it("checks out the remote's default branch (trunk, not main/master) with submodules", async () => {
     const ws = await prepareWorkspace(request(), options());
-    expect(ws.resolvedCommit).toBe(fx.commits.trunkTip);
-    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.trunkTip, branch: 'trunk' });
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.trunkTip);
+    expect(await headOf(ws.repoDir)).toEqual({ commit: bed.fx.commits.trunkTip, branch: 'trunk' });
     expect(await readFile(join(ws.repoDir, 'libs', 'sub', 'lib.txt'), 'utf8')).toBe('submodule content\n');
     expect(ws.workingDir).toBe(ws.repoDir);
     expect(ws.entryPoint).toBe('train.py');
     expect(ws.literalScript).toBe(false);
     expect(ws.repoDir).toBe(join(ws.repoDir, '..', 'main'));
     // The checkout's origin is the real remote, not the cache.
-    expect(await fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(fx.originUrl);
+    expect(await bed.fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(bed.fx.originUrl);
     await ws.cleanup();
   });
 
   it('checks out a branch as a local branch at its tip', async () => {
     const ws = await prepareWorkspace(request({ branch: 'feature' }), options());
-    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.featureTip, branch: 'feature' });
+    expect(await headOf(ws.repoDir)).toEqual({ commit: bed.fx.commits.featureTip, branch: 'feature' });
     expect(existsSync(join(ws.repoDir, 'feature.txt'))).toBe(true);
-    expect(ws.resolvedCommit).toBe(fx.commits.featureTip);
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.featureTip);
   });
 
   it('accepts a branch stored with a remote prefix', async () => {
     const ws = await prepareWorkspace(request({ branch: 'origin/feature' }), options());
-    expect(ws.resolvedCommit).toBe(fx.commits.featureTip);
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.featureTip);
   });
 
   it('checks out an (annotated) tag detached, ahead of the branch', async () => {
     const ws = await prepareWorkspace(request({ tag: 'v1.0', branch: 'feature' }), options());
-    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.tagged, branch: 'HEAD' });
+    expect(await headOf(ws.repoDir)).toEqual({ commit: bed.fx.commits.tagged, branch: 'HEAD' });
     expect(existsSync(join(ws.repoDir, 'libs', 'sub'))).toBe(false);
   });
 
   it('checks out a pinned commit ahead of tag and branch', async () => {
-    const ws = await prepareWorkspace(request({ commit: fx.commits.pinned, tag: 'v1.0', branch: 'feature' }), options());
-    expect(await headOf(ws.repoDir)).toEqual({ commit: fx.commits.pinned, branch: 'HEAD' });
-    expect(ws.resolvedCommit).toBe(fx.commits.pinned);
+    const ws = await prepareWorkspace(request({ commit: bed.fx.commits.pinned, tag: 'v1.0', branch: 'feature' }), options());
+    expect(await headOf(ws.repoDir)).toEqual({ commit: bed.fx.commits.pinned, branch: 'HEAD' });
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.pinned);
   });
 
   it('resolves an abbreviated commit to the full id', async () => {
-    const ws = await prepareWorkspace(request({ commit: fx.commits.pinned.slice(0, 10) }), options());
-    expect(ws.resolvedCommit).toBe(fx.commits.pinned);
+    const ws = await prepareWorkspace(request({ commit: bed.fx.commits.pinned.slice(0, 10) }), options());
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.pinned);
   });
 
   it('works without a vcs cache too', async () => {
     const ws = await prepareWorkspace(request({ branch: 'feature' }), options({ vcsCacheDir: null }));
-    expect(ws.resolvedCommit).toBe(fx.commits.featureTip);
-    expect(await fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(fx.originUrl);
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.featureTip);
+    expect(await bed.fx.git(['remote', 'get-url', 'origin'], ws.repoDir)).toBe(bed.fx.originUrl);
   });
 
   it('fails clearly on a commit the remote does not have', async () => {
-    const error = await expectWorkspaceError(prepareWorkspace(request({ commit: 'deadbeef'.repeat(5) }), options()));
+    const error = await rejectionOf(prepareWorkspace(request({ commit: 'deadbeef'.repeat(5) }), options()), WorkspaceError);
     expect(error.reason).toBe('revision not found');
-    expect(error.message).toContain(`commit ${'deadbeef'.repeat(5)} not found in ${fx.originUrl}`);
+    expect(error.message).toContain(`commit ${'deadbeef'.repeat(5)} not found in ${bed.fx.originUrl}`);
     expect(error.message).toContain('push the commit');
   });
 
   it('fails clearly on a branch the remote does not have', async () => {
-    const error = await expectWorkspaceError(prepareWorkspace(request({ branch: 'no-such-branch' }), options()));
+    const error = await rejectionOf(prepareWorkspace(request({ branch: 'no-such-branch' }), options()), WorkspaceError);
     expect(error.reason).toBe('revision not found');
     expect(error.message).toContain("branch no-such-branch not found");
   });
 
   it('refuses a branch name that could be read as a git option', async () => {
-    const error = await expectWorkspaceError(prepareWorkspace(request({ branch: '--upload-pack=touch /tmp/x' }), options()));
+    const error = await rejectionOf(prepareWorkspace(request({ branch: '--upload-pack=touch /tmp/x' }), options()), WorkspaceError);
     expect(error.reason).toBe('invalid workspace request');
     expect(error.message).toContain('script.branch');
   });
 
   it('fails clearly on a missing repository, naming the URL', async () => {
-    const missing = `${fx.originUrl.replace(/main\.git$/, '')}missing.git`;
-    const error = await expectWorkspaceError(prepareWorkspace(request({ repository: missing }), options()));
+    const missing = `${bed.fx.originUrl.replace(/main\.git$/, '')}missing.git`;
+    const error = await rejectionOf(prepareWorkspace(request({ repository: missing }), options()), WorkspaceError);
     expect(error.reason).toBe('failed cloning repository');
     expect(error.message).toContain(`failed cloning repository ${missing}`);
     expect(error.message).toMatch(/does not appear to be a git repository|not found/i);
   });
 
   it('refuses a working dir outside the repository and names a missing one', async () => {
-    const outside = await expectWorkspaceError(prepareWorkspace(request({ workingDir: '../../etc' }), options()));
+    const outside = await rejectionOf(prepareWorkspace(request({ workingDir: '../../etc' }), options()), WorkspaceError);
     expect(outside.reason).toBe('invalid workspace request');
-    const missing = await expectWorkspaceError(prepareWorkspace(request({ workingDir: 'no/such/dir' }), options()));
+    const missing = await rejectionOf(prepareWorkspace(request({ workingDir: 'no/such/dir' }), options()), WorkspaceError);
     expect(missing.message).toContain("script.working_dir 'no/such/dir' does not exist");
   });
 
@@ -160,27 +128,27 @@ describe('checkout order: commit → tag → branch → remote default', () => {
 
 describe('uncommitted diff and literal scripts', () => {
   it('applies the diff on the commit it was taken on', async () => {
-    const ws = await prepareWorkspace(request({ commit: fx.commits.pinned, diff: fx.diff }), options());
+    const ws = await prepareWorkspace(request({ commit: bed.fx.commits.pinned, diff: bed.fx.diff }), options());
     expect(await readFile(join(ws.repoDir, 'train.py'), 'utf8')).toContain('line 2 (uncommitted change)');
     expect(ws.literalScript).toBe(false);
     // The index stays at the commit: the change is an uncommitted one, as on the developer's machine.
-    expect(await fx.git(['diff', '--name-only'], ws.repoDir)).toBe('train.py');
-    expect(await fx.git(['diff', '--cached', '--name-only'], ws.repoDir)).toBe('');
+    expect(await bed.fx.git(['diff', '--name-only'], ws.repoDir)).toBe('train.py');
+    expect(await bed.fx.git(['diff', '--cached', '--name-only'], ws.repoDir)).toBe('');
   });
 
   it('falls back to a clean three-way merge when the branch moved since the diff', async () => {
     const o = options();
-    const ws = await prepareWorkspace(request({ diff: fx.diff }), o);
+    const ws = await prepareWorkspace(request({ diff: bed.fx.diff }), o);
     const train = await readFile(join(ws.repoDir, 'train.py'), 'utf8');
     expect(train).toContain('line 2 (uncommitted change)');
     expect(train).toContain('line 4 (changed on trunk)');
     expect(o.lines.join('\n')).toContain('three-way merge');
-    expect(await fx.git(['diff', '--name-only'], ws.repoDir)).toBe('train.py');
-    expect(await fx.git(['diff', '--cached', '--name-only'], ws.repoDir)).toBe('');
+    expect(await bed.fx.git(['diff', '--name-only'], ws.repoDir)).toBe('train.py');
+    expect(await bed.fx.git(['diff', '--cached', '--name-only'], ws.repoDir)).toBe('');
   });
 
   it('fails with git\'s own message when the diff does not apply', async () => {
-    const error = await expectWorkspaceError(prepareWorkspace(request({ diff: fx.badDiff }), options()));
+    const error = await rejectionOf(prepareWorkspace(request({ diff: bed.fx.badDiff }), options()), WorkspaceError);
     expect(error.reason).toBe('failed applying git diff');
     expect(error.message).toMatch(/patch failed|does not apply/);
     expect(error.message).toContain('train.py');
@@ -232,7 +200,7 @@ describe('uncommitted diff and literal scripts', () => {
   });
 
   it('rejects a patch without a repository', async () => {
-    const error = await expectWorkspaceError(prepareWorkspace(request({ repository: '', diff: fx.diff }), options()));
+    const error = await rejectionOf(prepareWorkspace(request({ repository: '', diff: bed.fx.diff }), options()), WorkspaceError);
     expect(error.reason).toBe('failed applying git diff');
     expect(error.message).toContain('no repository');
   });
@@ -247,15 +215,15 @@ describe('uncommitted diff and literal scripts', () => {
 
 describe('never touches the user\'s git configuration', () => {
   it('leaves the global config file as it was', async () => {
-    const before = await readFile(fx.globalConfigPath, 'utf8');
-    await prepareWorkspace(request({ diff: fx.diff, commit: fx.commits.pinned }), options());
-    expect(await readFile(fx.globalConfigPath, 'utf8')).toBe(before);
+    const before = await readFile(bed.fx.globalConfigPath, 'utf8');
+    await prepareWorkspace(request({ diff: bed.fx.diff, commit: bed.fx.commits.pinned }), options());
+    expect(await readFile(bed.fx.globalConfigPath, 'utf8')).toBe(before);
   });
 });
 
 describe('cancellation', () => {
   it('stops a slow clone and reports cancelled', async () => {
-    const server = await startGitHttpServer({ projectRoot: fx.projectRoot, env: fx.env, delayMs: 5000 });
+    const server = await startGitHttpServer({ projectRoot: bed.fx.projectRoot, env: bed.fx.env, delayMs: 5000 });
     try {
       const controller = new AbortController();
       const started = Date.now();
@@ -263,7 +231,7 @@ describe('cancellation', () => {
       setTimeout(() => controller.abort(), 500);
       await new Promise((resolve) => setTimeout(resolve, 250));
       expect(await processesMentioning(server.url)).not.toEqual([]);
-      const error = await expectWorkspaceError(pending);
+      const error = await rejectionOf(pending, WorkspaceError);
       expect(error.reason).toBe('cancelled');
       expect(Date.now() - started).toBeLessThan(4000);
       // git and the helpers it forked (git-remote-http) are all gone.
@@ -278,7 +246,7 @@ describe('cancellation', () => {
     const controller = new AbortController();
     controller.abort();
     const o = options({ signal: controller.signal });
-    const error = await expectWorkspaceError(prepareWorkspace(request(), o));
+    const error = await rejectionOf(prepareWorkspace(request(), o), WorkspaceError);
     expect(error.reason).toBe('cancelled');
     expect(existsSync(o.rootDir)).toBe(false);
   });

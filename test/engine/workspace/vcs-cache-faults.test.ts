@@ -3,66 +3,29 @@
 // the agent cannot write must cost the task its speed, never the task itself (issue 12 item 4).
 // Real git over a real smart-HTTP server on 127.0.0.1 that requires Basic auth.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { prepareWorkspace, WorkspaceError, type WorkspaceOptions } from '../../../src-main/engine/workspace/index.js';
 import { cacheEntryPaths } from '../../../src-main/engine/workspace/vcs-cache.js';
-import { createGitFixtures, startGitHttpServer, type GitFixtures, type GitHttpServer } from '../../helpers/git-fixtures.js';
+import { useWorkspaceBed } from '../../helpers/workspace-bed.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 
 const USER = 'ci-bot';
 const PASS = 'Right-Token-1234';
-let fx: GitFixtures;
-let server: GitHttpServer;
-let scratch: string;
-let counter = 0;
-
-beforeAll(async () => {
-  fx = await createGitFixtures();
-  server = await startGitHttpServer({ projectRoot: fx.projectRoot, env: fx.env, auth: { user: USER, pass: PASS } });
-  scratch = await mkdtemp(join(tmpdir(), 'tray-agent-vcs-faults-'));
-});
-afterAll(async () => {
-  await server?.close();
-  await fx?.cleanup();
-  await rm(scratch, { recursive: true, force: true });
-});
-
-function options(vcsCacheDir: string, git: Partial<WorkspaceOptions['git']> = {}): WorkspaceOptions & { lines: string[] } {
-  counter += 1;
-  const lines: string[] = [];
-  return {
-    rootDir: join(scratch, `task-${counter}`),
-    vcsCacheDir,
-    git: { forceSshProtocol: false, forceSshUser: 'git', translateSsh: true, ...git },
-    log: (line) => lines.push(line),
-    env: fx.env,
-    lines,
-  };
-}
-
-async function failure(promise: Promise<unknown>): Promise<WorkspaceError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkspaceError);
-  return error as WorkspaceError;
-}
+const bed = useWorkspaceBed('tray-agent-vcs-faults-', { auth: { user: USER, pass: PASS } });
+const options = (vcsCacheDir: string, git: Partial<WorkspaceOptions['git']> = {}) => bed.options({ vcsCacheDir, git });
 
 describe('vcs cache and a wrong password in the repository URL', () => {
   it('fails the task with the credentials advice and keeps the shared entry; the next task only fetches', async () => {
-    const cache = join(scratch, 'shared-cache');
-    const url = `${server.url}/main.git`;
+    const cache = join(bed.scratch, 'shared-cache');
+    const url = `${bed.server.url}/main.git`;
     await prepareWorkspace({ taskId: 'good-1', repository: url, branch: 'trunk' }, options(cache, { user: USER, pass: PASS }));
     const paths = cacheEntryPaths(cache, url);
     const mirrorBefore = await stat(join(paths.mirrorDir, 'HEAD'));
 
     const wrong = options(cache);
-    const error = await failure(
-      prepareWorkspace({ taskId: 'bad', repository: `http://${USER}:Wrong-Password-99@127.0.0.1:${server.port}/main.git`, branch: 'trunk' }, wrong),
-    );
+    const error = await rejectionOf(prepareWorkspace({ taskId: 'bad', repository: `http://${USER}:Wrong-Password-99@127.0.0.1:${bed.server.port}/main.git`, branch: 'trunk' }, wrong), WorkspaceError);
     expect(error.reason).toBe('failed cloning repository');
     expect(error.message).toMatch(/set agent.git_user and agent.git_pass/);
     expect(error.message).not.toContain('Wrong-Password-99');
@@ -73,7 +36,7 @@ describe('vcs cache and a wrong password in the repository URL', () => {
 
     const next = options(cache, { user: USER, pass: PASS });
     const ws = await prepareWorkspace({ taskId: 'good-2', repository: url, branch: 'trunk' }, next);
-    expect(ws.resolvedCommit).toBe(fx.commits.trunkTip);
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.trunkTip);
     expect(next.lines.join('\n')).toContain('vcs cache: fetched');
     expect(next.lines.join('\n')).not.toContain('vcs cache: cloned');
   });
@@ -81,30 +44,30 @@ describe('vcs cache and a wrong password in the repository URL', () => {
   it('keeps an existing entry when a re-clone fails for another reason too', async () => {
     // A fetch that fails for a non-credential reason re-clones; if that clone fails as well,
     // the old mirror must still be there for the next task.
-    const cache = join(scratch, 'reclone-cache');
-    const url = `${server.url}/main.git`;
+    const cache = join(bed.scratch, 'reclone-cache');
+    const url = `${bed.server.url}/main.git`;
     await prepareWorkspace({ taskId: 'first', repository: url, branch: 'trunk' }, options(cache, { user: USER, pass: PASS }));
     const paths = cacheEntryPaths(cache, url);
-    await server.close();
+    await bed.server.close();
     try {
       const down = options(cache, { user: USER, pass: PASS });
-      const error = await failure(prepareWorkspace({ taskId: 'server-down', repository: url, branch: 'trunk' }, down));
+      const error = await rejectionOf(prepareWorkspace({ taskId: 'server-down', repository: url, branch: 'trunk' }, down), WorkspaceError);
       expect(error.reason).toBe('failed cloning repository');
       expect(down.lines.join('\n')).toMatch(/re-cloning the cache entry/);
       expect(existsSync(join(paths.mirrorDir, 'HEAD'))).toBe(true);
     } finally {
-      server = await startGitHttpServer({ projectRoot: fx.projectRoot, env: fx.env, auth: { user: USER, pass: PASS } });
+      await bed.serveAgain();
     }
   });
 });
 
 describe('a vcs cache the agent cannot write', () => {
   it('a file in the way: the task clones without the cache and the log says so once, with the key to change', async () => {
-    const file = join(scratch, 'not-a-folder');
+    const file = join(bed.scratch, 'not-a-folder');
     await writeFile(file, 'something else lives here\n');
     const o = options(join(file, 'vcs-cache'), { user: USER, pass: PASS });
-    const ws = await prepareWorkspace({ taskId: 'no-cache', repository: `${server.url}/main.git`, commit: fx.commits.pinned }, o);
-    expect(ws.resolvedCommit).toBe(fx.commits.pinned);
+    const ws = await prepareWorkspace({ taskId: 'no-cache', repository: `${bed.server.url}/main.git`, commit: bed.fx.commits.pinned }, o);
+    expect(ws.resolvedCommit).toBe(bed.fx.commits.pinned);
     const warnings = o.lines.filter((l) => l.startsWith('WARNING: vcs cache'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`vcs cache ${join(file, 'vcs-cache')} cannot be used (${file} is a file, not a folder)`);

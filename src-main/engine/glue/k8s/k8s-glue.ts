@@ -8,8 +8,8 @@ import { basename, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { QueueRef } from '../../daemon/daemon-api.js';
-import { connectGlue, glueWorkerId, openGlueSession, GlueSetupError, type GlueConnection } from '../glue-setup.js';
-import { startGlueLoop, type GlueHandle, type GlueLogLevel } from '../glue-loop.js';
+import { connectGlue, glueWorkerId, openGlueSession, startSessionLoop, GlueSetupError, type GlueConnection } from '../glue-setup.js';
+import type { GlueHandle, GlueLogLevel } from '../glue-loop.js';
 import { JobRejectedError } from '../scheduler-backend.js';
 import { createK8sBackend, type K8sTemplate } from './k8s-backend.js';
 import type { GlueKind } from './manifest.js';
@@ -145,20 +145,7 @@ export async function startK8sGlue(settings: K8sGlueSettings, log: (level: GlueL
     if (!settings.credentialsSecret) log('warn', 'no --credentials-secret: pods get no ClearML credentials unless their template\'s env has them (CLEARML_API_ACCESS_KEY / CLEARML_API_SECRET_KEY)');
     let wake = (): void => undefined;
     backend = createK8sBackend({ ...backendOptions(settings, connection, templates, session.workerId, kubeConfig), onChange: () => wake() });
-    const handle = startGlueLoop({
-      api: connection.api,
-      backend,
-      registry: session.registry,
-      queues: session.queues,
-      pendingQueue: session.pendingQueue,
-      workerId: session.workerId,
-      maxJobsPerQueue: null,
-      maxTotalJobs: settings.maxPods,
-      pollIntervalMs: settings.pollIntervalSec * 1000,
-      abortGraceMs: (connection.config.agent.abortGraceSec + 15) * 1000,
-      log,
-      redact: connection.redact,
-    });
+    const handle = startSessionLoop(connection, session, { backend, maxJobsPerQueue: null, maxTotalJobs: settings.maxPods, pollIntervalSec: settings.pollIntervalSec, log });
     wake = () => handle.wake();
     const watching = backend;
     return {

@@ -4,8 +4,8 @@ import { access, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { QueueRef } from '../../daemon/daemon-api.js';
 import { agentCommand as defaultAgentCommand } from '../agent-command.js';
-import { connectGlue, glueWorkerId, openGlueSession, GlueSetupError, type GlueConnection } from '../glue-setup.js';
-import { startGlueLoop, type GlueHandle, type GlueLogLevel } from '../glue-loop.js';
+import { connectGlue, glueWorkerId, openGlueSession, startSessionLoop, GlueSetupError, type GlueConnection } from '../glue-setup.js';
+import type { GlueHandle, GlueLogLevel } from '../glue-loop.js';
 import { templateVariables, TemplateError, knownVariableNames, type SlurmTemplate } from './render-template.js';
 import { createSlurmBackend } from './slurm-backend.js';
 import { createSlurmCommandRunner, type SlurmCommandRunner } from './slurm-commands.js';
@@ -128,20 +128,7 @@ export async function startSlurmGlue(settings: SlurmGlueSettings, log: (level: G
     if (settings.singularityMode && !(await anyOnPath(['singularity', 'apptainer']))) {
       log('warn', '--singularity-mode: neither singularity nor apptainer is on PATH here; jobs fail unless the compute nodes have one');
     }
-    const handle = startGlueLoop({
-      api: connection.api,
-      backend,
-      registry: session.registry,
-      queues: session.queues,
-      pendingQueue: session.pendingQueue,
-      workerId: session.workerId,
-      maxJobsPerQueue: settings.maxJobs,
-      maxTotalJobs: null,
-      pollIntervalMs: settings.pollIntervalSec * 1000,
-      abortGraceMs: (connection.config.agent.abortGraceSec + 15) * 1000,
-      log,
-      redact: connection.redact,
-    });
+    const handle = startSessionLoop(connection, session, { backend, maxJobsPerQueue: settings.maxJobs, maxTotalJobs: null, pollIntervalSec: settings.pollIntervalSec, log });
     return { stop: () => handle.stop(), wake: () => handle.wake(), done: handle.done.finally(() => session.lock.release()) };
   } catch (error) {
     await session.lock.release();

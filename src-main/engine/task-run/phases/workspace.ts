@@ -1,7 +1,22 @@
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { evictVcsCache, prepareWorkspace, WorkspaceError } from '../../workspace/index.js';
+import { evictVcsCache, prepareWorkspace, WorkspaceError, type WorkspaceRequest } from '../../workspace/index.js';
 import { TaskSetupError, type TaskPhase } from '../context.js';
+import type { TaskScript } from '../task-record.js';
+
+/** What to check out for a task, from its `script` section (clearml's field names). */
+export function workspaceRequestOf(taskId: string, script: TaskScript): WorkspaceRequest {
+  return {
+    taskId,
+    repository: script.repository ?? '',
+    branch: script.branch ?? '',
+    tag: script.tag ?? '',
+    commit: script.version_num ?? '',
+    diff: script.diff ?? '',
+    entryPoint: script.entry_point ?? '',
+    workingDir: script.working_dir ?? '',
+  };
+}
 
 /** Source code: vcs cache → clone/fetch → checkout → submodules → diff or literal script. */
 export function workspacePhase(): TaskPhase {
@@ -29,16 +44,7 @@ export function workspacePhase(): TaskPhase {
       await mkdir(rootDir, { recursive: true, mode: 0o700 });
       try {
         ctx.workspace = await prepareWorkspace(
-          {
-            taskId: ctx.taskId,
-            repository: script.repository ?? '',
-            branch: script.branch ?? '',
-            tag: script.tag ?? '',
-            commit: script.version_num ?? '',
-            diff: script.diff ?? '',
-            entryPoint: script.entry_point ?? '',
-            workingDir: script.working_dir ?? '',
-          },
+          workspaceRequestOf(ctx.taskId, script),
           {
             rootDir,
             vcsCacheDir: settings.vcsCacheDir,

@@ -5,7 +5,8 @@ import type { ChildProcess } from 'node:child_process';
 import { useAgentTestBed } from '../../../helpers/agent-test-bed.js';
 import { spawnCli } from '../../../helpers/cli-process.js';
 import { runCliCaptured } from '../../../helpers/run-cli-captured.js';
-import { buildCli, liveGlueJobs, requireSlurmCluster, slurmJobsOfTask, until } from '../../../helpers/slurm-cluster.js';
+import { buildCli, liveGlueJobs, requireSlurmCluster, slurmJobsOfTask } from '../../../helpers/slurm-cluster.js';
+import { until } from '../../../helpers/until.js';
 
 // The Slurm glue against the real one-node cluster of this machine: tasks enqueued on the
 // embedded server become sbatch jobs that run `tray-agent execute` (bin/tray-agent.js, built).
