@@ -27,9 +27,30 @@ function reject(ctx: Issues, input: unknown, expected: string, path?: PropertyKe
   return z.NEVER;
 }
 
-// `.optional()` lets a key be absent from the file; the reader then supplies the default.
-function field<T>(read: (input: unknown, ctx: Issues) => T) {
-  return z.unknown().optional().transform((input, ctx) => read(input, ctx as unknown as Issues));
+/**
+ * Each field's default, as clearml.conf would write it, is declared once, with the field. The
+ * built-in defaults layer (defaults.ts) is read back from the schema through this map, and a key
+ * absent from every layer reads its declared default: the two can never disagree.
+ */
+const declaredDefaults = new WeakMap<z.ZodType, () => unknown>();
+
+/** The tree of declared defaults under `schema` (snake_case keys, values as a file writes them). */
+export function fileDefaultsOf(schema: z.ZodType): unknown {
+  const declared = declaredDefaults.get(schema);
+  if (!declared) throw new Error('config schema: a field without a declared default (declare it with the field builders in fields.ts)');
+  return declared();
+}
+
+/** Declares the default of a schema not built here (e.g. a record of entries). */
+export function withFileDefault<S extends z.ZodType>(schema: S, fileDefault: unknown): S {
+  declaredDefaults.set(schema, () => structuredClone(fileDefault));
+  return schema;
+}
+
+// `.optional()` lets a key be absent from the file; it then reads as its declared default.
+function field<T>(fileDefault: unknown, read: (input: unknown, ctx: Issues) => T) {
+  const schema = z.unknown().optional().transform((input, ctx) => read(input === undefined ? structuredClone(fileDefault) : input, ctx as unknown as Issues));
+  return withFileDefault(schema, fileDefault);
 }
 
 const TRUE_TEXT = /^(true|yes|y|on|1)$/i;
@@ -44,7 +65,7 @@ function readBoolean(input: unknown): boolean | undefined {
 }
 
 export function bool(fallback: boolean) {
-  return field((input, ctx) => {
+  return field(fallback, (input, ctx) => {
     if (input === undefined || input === null) return fallback;
     const value = readBoolean(input);
     return value === undefined ? reject(ctx, input, 'true or false') : value;
@@ -68,14 +89,13 @@ function readNumber(input: unknown, rules: NumberRules, ctx: Issues): number {
 }
 
 export function num(fallback: number, rules: NumberRules = {}) {
-  return field((input, ctx) => (input === undefined || input === null ? fallback : readNumber(input, rules, ctx)));
+  return field(fallback, (input, ctx) => (input === undefined || input === null ? fallback : readNumber(input, rules, ctx)));
 }
 
 /** A number where an explicit `null` means "none" (not the default). */
 export function numOrNull(fallback: number | null, rules: NumberRules = {}) {
-  return field((input, ctx): number | null => {
-    if (input === undefined) return fallback;
-    if (input === null) return null;
+  return field(fallback, (input, ctx): number | null => {
+    if (input === null || input === undefined) return null;
     return readNumber(input, rules, ctx);
   });
 }
@@ -87,12 +107,12 @@ function readString(input: unknown, ctx: Issues): string {
 }
 
 export function str(fallback: string) {
-  return field((input, ctx) => (input === undefined || input === null ? fallback : readString(input, ctx)));
+  return field(fallback, (input, ctx) => (input === undefined || input === null ? fallback : readString(input, ctx)));
 }
 
 /** A string where empty means unset (null). */
 export function optStr() {
-  return field((input, ctx): string | null => {
+  return field(null, (input, ctx): string | null => {
     if (input === undefined || input === null) return null;
     const value = readString(input, ctx);
     return value === '' ? null : value;
@@ -100,7 +120,7 @@ export function optStr() {
 }
 
 export function oneOf<const T extends string>(choices: readonly T[], fallback: T) {
-  return field((input, ctx): T => {
+  return field(fallback, (input, ctx): T => {
     if (input === undefined || input === null) return fallback;
     const value = typeof input === 'string' ? input.trim().toLowerCase() : input;
     if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
@@ -110,7 +130,7 @@ export function oneOf<const T extends string>(choices: readonly T[], fallback: T
 
 /** An http(s) URL (trailing slashes dropped), or null when unset. */
 export function optHttpUrl() {
-  return field((input, ctx): string | null => {
+  return field(null, (input, ctx): string | null => {
     if (input === undefined || input === null || input === '') return null;
     const value = readString(input, ctx).trim();
     let parsed: URL | undefined;
@@ -147,36 +167,48 @@ function readStringList(input: unknown, split: ListSplit, ctx: Issues): string[]
  * command-line words ('shell', for pip flags and docker arguments).
  */
 export function strList(fallback: readonly string[], split: ListSplit = 'single') {
-  return field((input, ctx): string[] =>
+  return field([...fallback], (input, ctx): string[] =>
     input === undefined || input === null ? [...fallback] : readStringList(input, split, ctx),
   );
 }
 
 export function optStrList(split: ListSplit = 'single') {
-  return field((input, ctx): string[] | null =>
+  return field(null, (input, ctx): string[] | null =>
     input === undefined || input === null ? null : readStringList(input, split, ctx),
   );
 }
 
 export function path(fallback: string, context: ExpandContext) {
-  return field((input, ctx) => {
+  return field(fallback, (input, ctx) => {
     const value = input === undefined || input === null || input === '' ? fallback : readString(input, ctx);
     return expandPath(value, context);
   });
 }
 
-/** A path where empty/null means "off". */
-export function optPath(context: ExpandContext) {
-  return field((input, ctx): string | null => {
+/**
+ * A path load.ts derives from another key when no layer sets it (agent.spool_dir under
+ * agent.state_dir): its declared default is "unset", so the derivation sees it unset; `fallback`
+ * only answers an empty state_dir.
+ */
+export function derivedPath(fallback: string, context: ExpandContext) {
+  return field(null, (input, ctx) => {
+    const value = input === undefined || input === null || input === '' ? fallback : readString(input, ctx);
+    return expandPath(value, context);
+  });
+}
+
+/** A path where empty/null means "off"; `fileDefault` is the path used when no layer sets it. */
+export function optPath(context: ExpandContext, fileDefault: string | null = null) {
+  return field(fileDefault, (input, ctx): string | null => {
     if (input === undefined || input === null || input === '') return null;
     return expandPath(readString(input, ctx), context);
   });
 }
 
 /** Object of string values (`environment {}`, docker mount names); numbers and booleans become text. */
-export function stringRecord(hint: string) {
-  return field((input, ctx): Record<string, string> => {
-    if (input === undefined || input === null) return {};
+export function stringRecord(hint: string, fallback: Readonly<Record<string, string>> = {}) {
+  return field({ ...fallback }, (input, ctx): Record<string, string> => {
+    if (input === undefined || input === null) return { ...fallback };
     if (typeof input !== 'object' || Array.isArray(input)) return reject(ctx, input, 'an object { NAME: value, ... }');
     const record: Record<string, string> = {};
     for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
@@ -196,7 +228,7 @@ export function stringRecord(hint: string) {
  * `12.1.1` → "121"; `118` stays). A whole number below 20 is a major version (`12.0` reads as 12).
  */
 export function cudaVersion() {
-  return field((input, ctx): string | null => {
+  return field(null, (input, ctx): string | null => {
     if (input === undefined || input === null || input === '') return null;
     let text: string;
     if (typeof input === 'number') text = Number.isInteger(input) && input < 20 && input > 0 ? `${input}.0` : String(input);
@@ -214,7 +246,7 @@ export function cudaVersion() {
  * or the path of the interpreter to install into.
  */
 export function skipVenvInstall(context: ExpandContext) {
-  return field((input, ctx): boolean | string => {
+  return field(null, (input, ctx): boolean | string => {
     if (input === undefined || input === null || input === '') return false;
     const flag = readBoolean(input);
     if (flag !== undefined) return flag;
@@ -224,7 +256,7 @@ export function skipVenvInstall(context: ExpandContext) {
 
 /** Unix permission bits written in octal (`"0600"`, `644`), or null when not given. */
 export function fileMode() {
-  return field((input, ctx): number | null => {
+  return field(null, (input, ctx): number | null => {
     if (input === undefined || input === null || input === '') return null;
     const text = typeof input === 'number' ? String(input) : typeof input === 'string' ? input.trim() : '';
     const digits = text.replace(/^0o/i, '');
@@ -234,8 +266,8 @@ export function fileMode() {
 }
 
 /** Any value, kept as is (file contents may be text or a structure to serialise). */
-export function anyValue() {
-  return z.unknown().optional().transform((input) => input);
+export function anyValue(fallback: unknown = null) {
+  return field(fallback, (input) => input);
 }
 
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
@@ -253,10 +285,12 @@ export function section<Shape extends Record<string, z.ZodType>>(
   const object = z.object(fileShape, {
     error: (issue) => (issue.code === 'invalid_type' ? `expected an object { ... }, got ${describeInput(issue.input)}` : undefined),
   });
-  return z
+  const schema = z
     .preprocess((input) => (input === undefined || input === null ? {} : input), object)
     .transform((parsed) => {
       const values = parsed as Record<string, unknown>;
       return Object.fromEntries(Object.keys(shape).map((name) => [name, values[keyOf(name)]]));
-    }) as unknown as z.ZodType<{ [K in keyof Shape]: z.output<Shape[K]> }>;
+    });
+  declaredDefaults.set(schema, () => Object.fromEntries(Object.entries(shape).map(([name, child]) => [keyOf(name), fileDefaultsOf(child)])));
+  return schema as unknown as z.ZodType<{ [K in keyof Shape]: z.output<Shape[K]> }>;
 }

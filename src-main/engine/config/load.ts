@@ -1,12 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { hostname, homedir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
-import { builtInDefaults } from './defaults.js';
 import { dynamicOverrideLayer, fixedEnvLayer, type EnvMap } from './env-layers.js';
 import { ConfigError, describeOrigin, displayPath, originDetails, type Origin } from './errors.js';
 import { expandHome } from './expand.js';
 import { readHoconDocument } from './hocon/index.js';
 import { agentConfigSchema, type ParsedAgentConfig } from './schema.js';
+import { fileDefaultsOf } from './fields.js';
 import {
   dottedKey,
   findOrigin,
@@ -67,7 +67,9 @@ export async function loadAgentConfig(options: LoadAgentConfigOptions = {}): Pro
   const describe = (origin: Origin) => describeOrigin(origin, homeDir);
 
   const sourceFiles = configFilesToRead(options.configFile, env, homeDir);
-  const layers: ConfigLayer[] = [{ tree: builtInDefaults(), origins: new Map() }];
+  const schema = schemaFor(homeDir, env);
+  // The built-in defaults layer is what the schema's fields declare (see defaults.ts).
+  const layers: ConfigLayer[] = [{ tree: fileDefaultsOf(schema) as ConfigTree, origins: new Map() }];
   for (const file of sourceFiles) {
     layers.push(readHoconDocument(readConfigFile(file, homeDir), { file, env, readFile: readIncludedFile, describe }));
   }
@@ -78,7 +80,7 @@ export async function loadAgentConfig(options: LoadAgentConfigOptions = {}): Pro
   const merged = mergeLayers(layers);
   fillDerivedValues(merged.tree);
 
-  const result = schemaFor(homeDir, env).safeParse(merged.tree);
+  const result = schema.safeParse(merged.tree);
   if (!result.success) throw configErrorFromIssues(result.error.issues, merged.origins, describe);
 
   const environmentVariables = [...new Set([...merged.origins.values()].flatMap((origin) => (origin.kind === 'env' ? [origin.variable] : [])))].sort();

@@ -4,6 +4,7 @@ import {
   anyValue,
   bool,
   cudaVersion,
+  derivedPath,
   describeInput,
   fileMode,
   num,
@@ -19,9 +20,33 @@ import {
   str,
   strList,
   stringRecord,
+  withFileDefault,
 } from './fields.js';
 
+/*
+ * The one place the built-in defaults are written: each field declares its default, and a
+ * configuration with no clearml.conf reads these (defaults.ts reads the tree back). They are
+ * clearml-agent's values (its default agent.conf/api.conf and the defaults hard-coded where keys
+ * are read), so a file written for clearml-agent means the same here; the cache folders are the
+ * same `~/.clearml/...` folders clearml-agent uses, so both agents share them. Keys marked "Ours"
+ * are Tray Agent additions (see docs/configuration.md).
+ */
+
 const MIB = 1024 * 1024;
+
+/** agent.docker_internal_mounts: where the agent's caches and ssh appear inside a container (clearml-agent's). */
+export const DEFAULT_DOCKER_INTERNAL_MOUNTS: Readonly<Record<string, string>> = Object.freeze({
+  sdk_cache: '/clearml_agent_cache',
+  apt_cache: '/var/cache/apt/archives',
+  ssh_folder: '~/.ssh',
+  ssh_ro_folder: '/.ssh',
+  pip_cache: '/root/.cache/pip',
+  poetry_cache: '/root/.cache/pypoetry',
+  vcs_cache: '/root/.clearml/vcs-cache',
+  venvs_cache: '/root/.clearml/venvs-cache',
+  venv_build: '~/.clearml/venvs-builds',
+  pip_download: '/root/.clearml/pip-download-cache',
+});
 
 function apiSchema() {
   const retries = num(240, { integer: true, min: 0 });
@@ -54,17 +79,22 @@ function apiSchema() {
 function packageManagerSchema() {
   return section({
     type: oneOf(['pip', 'uv', 'poetry', 'conda'], 'pip'),
-    pipVersion: strList([]),
-    pipLegacyResolver: strList([]),
+    // The pip clearml-agent pins per Python version.
+    pipVersion: strList([
+      "<20.2 ; python_version < '3.10'",
+      "<22.3 ; python_version >= '3.10' and python_version <= '3.11'",
+      ">=23,<24.3 ; python_version >= '3.12'",
+    ]),
+    pipLegacyResolver: strList(['>=20.3,<24.3']),
     systemSitePackages: bool(false),
     forceUpgrade: bool(false),
     extraIndexUrl: strList([]),
     extraPipInstallFlags: strList([], 'shell'),
     forceRepoRequirementsTxt: bool(false),
     forceOriginalRequirements: bool(false),
-    priorityPackages: strList([]),
-    priorityOptionalPackages: strList([]),
-    postPackages: strList([]),
+    priorityPackages: strList(['cython', 'numpy', 'setuptools', 'pip', 'uv']),
+    priorityOptionalPackages: strList(['pygobject']),
+    postPackages: strList(['horovod']),
     postOptionalPackages: strList([]),
     pytorchResolve: oneOf(['pip', 'direct', 'none'], 'pip'),
     // The pytorch.org index and page templates (`{}` is the CUDA version, e.g. 121).
@@ -75,7 +105,7 @@ function packageManagerSchema() {
     torchNightlyPage: optStr(),
     torchUrlTemplatePrefix: optStr(),
     torchUrlTemplate: optStr(),
-    condaChannels: strList([]),
+    condaChannels: strList(['pytorch', 'conda-forge', 'nvidia', 'defaults']),
     condaFullEnvUpdate: bool(false),
     condaEnvAsBaseDocker: bool(false),
     useCondaBaseEnv: bool(false),
@@ -112,7 +142,7 @@ function agentSchema(context: ExpandContext) {
       venvsDir: path('~/.clearml/venvs-builds', context),
       venvsCache: section(
         {
-          path: optPath(context),
+          path: optPath(context, '~/.clearml/venvs-cache'),
           maxEntries: num(10, { integer: true, min: 0 }),
           freeSpaceThresholdGb: num(2, {}),
           lockTimeoutSec: num(30, { min: 0 }),
@@ -160,7 +190,7 @@ function agentSchema(context: ExpandContext) {
       disableTaskDockerOverride: bool(false),
       extraDockerArguments: optStrList('shell'),
       dockerArgsExtraPrecedesTask: bool(true),
-      protectedDockerExtraArgs: strList([]),
+      protectedDockerExtraArgs: strList(['privileged', 'security-opt', 'network', 'ipc']),
       dockerArgsFilters: optStrList(),
       dockerAllowHostEnviron: bool(false),
       extraDockerShellScript: optStrList(),
@@ -173,7 +203,7 @@ function agentSchema(context: ExpandContext) {
       dockerAptCache: path('~/.clearml/apt-cache', context),
       dockerPoetryCache: path('~/.clearml/poetry-cache', context),
       // Container-side paths: not expanded on the host.
-      dockerInternalMounts: stringRecord(''),
+      dockerInternalMounts: stringRecord('', DEFAULT_DOCKER_INTERNAL_MOUNTS),
       dockerContainerNameFormat: optStr(),
       // name → dotted task field, usable as {name} in docker_container_name_format.
       dockerContainerNameFormatFields: stringRecord(''),
@@ -189,7 +219,7 @@ function agentSchema(context: ExpandContext) {
       abortPollIntervalSec: num(0.5, { min: 0.05, max: 60 }),
       abortGraceSec: num(10, { min: 0 }),
       stateDir: path('~/.tray-agent', context),
-      spoolDir: path('~/.tray-agent/spool', context),
+      spoolDir: derivedPath('~/.tray-agent/spool', context),
       daemon: daemonSchema(),
     },
   );
@@ -208,8 +238,8 @@ function daemonSchema() {
     cpuOnly: bool(false),
     dynamicGpus: bool(false),
     /** false = off, true = unlimited, N = at most N services at once. */
-    servicesMode: anyValue(),
-    pollingIntervalSec: anyValue(),
+    servicesMode: anyValue(false),
+    pollingIntervalSec: anyValue(5),
     createQueue: bool(false),
     childReportTags: strList([]),
     standaloneMode: bool(false),
@@ -237,13 +267,14 @@ function fileEntrySchema() {
 }
 
 function filesSchema() {
-  return z.preprocess(
+  const entries = z.preprocess(
     (input) => (input === undefined || input === null ? {} : input),
     z.record(z.string(), fileEntrySchema(), {
       error: (issue) =>
         issue.code === 'invalid_type' ? `expected an object of file entries, got ${describeInput(issue.input)}` : undefined,
     }),
   );
+  return withFileDefault(entries, {});
 }
 
 /** The schema of a whole resolved configuration tree (snake_case in, camelCase out). */

@@ -5,7 +5,7 @@
  * given to docker as the same path under `node_path`.
  */
 import { posix } from 'node:path';
-import { DEFAULT_DOCKER_INTERNAL_MOUNTS } from '../config/defaults.js';
+import { DEFAULT_DOCKER_INTERNAL_MOUNTS } from '../config/schema.js';
 
 /** Where the agent's pieces appear inside every container. */
 export const CONTAINER_PATHS = {
