@@ -1,4 +1,6 @@
-import { decodeJwt } from 'jose';
+// The decode-only entry: the package root also loads jose's WebCrypto signing code (~8 MB of an
+// idle daemon's memory) that a client, which never verifies a token, does not need.
+import { decodeJwt } from 'jose/jwt/decode';
 import { z } from 'zod';
 
 /**
