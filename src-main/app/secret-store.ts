@@ -3,7 +3,8 @@
 // (Keychain, DPAPI, libsecret/kwallet). Where the OS offers no keyring — on Linux safeStorage
 // then falls back to a fixed key ("basic_text") — nothing is stored and the caller is told:
 // the secret stays only in clearml.conf, which is 0600.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import type { SafeStorage } from 'electron';
 
 export type SafeStoragePort = Pick<SafeStorage, 'isEncryptionAvailable' | 'encryptString' | 'decryptString'> & Partial<Pick<SafeStorage, 'getSelectedStorageBackend'>>;
@@ -31,9 +32,7 @@ export function createSecretStore(options: { safeStorage: SafeStoragePort; file:
     }
   };
   const write = async (entries: Record<string, string>) => {
-    const temp = `${file}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify(entries), { mode: 0o600 });
-    await rename(temp, file);
+    await writeFileAtomic(file, JSON.stringify(entries), { mode: 0o600 });
   };
   return {
     available,

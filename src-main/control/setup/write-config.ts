@@ -2,8 +2,9 @@
 // else only the keys the file lacks, appended below everything that is there. Nothing already
 // set is ever changed, and the file is replaced in one rename, so it is never half-written.
 import { readFileSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, realpath, rename, rm } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { mkdir, readFile, realpath } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { readHoconDocument } from '../../engine/config/hocon/index.js';
 import { getPath, type ConfigTree, type ConfigValue } from '../../engine/config/tree.js';
 import { renderApiSection } from '../../engine/config/api-section.js';
@@ -169,20 +170,10 @@ async function resolveTarget(path: string): Promise<string> {
 
 /** Writes `text` to `path` with mode 0600 through a temp file and one rename. */
 async function replaceFile(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${basename(path)}.tray-agent-${process.pid}-${Date.now()}.tmp`);
   try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await chmod(temp, 0o600);
-    await rename(temp, path);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, text, { mode: 0o600 });
   } catch (error) {
-    await rm(temp, { force: true });
     throw new ConfigWriteError(`cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); check the folder's permissions`);
   }
 }

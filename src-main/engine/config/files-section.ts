@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { expandPath } from './expand.js';
 import type { AgentConfig } from './load.js';
 
@@ -44,15 +44,8 @@ async function existingMode(path: string): Promise<number | null> {
 
 async function writeAtomically(path: string, data: Buffer, mode: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, data, { mode, flag: 'wx' });
-    await chmod(temporary, mode); // writeFile's mode is filtered by the umask
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  // The library sets `mode` exactly (not filtered by the umask) before renaming the file in.
+  await writeFileAtomic(path, data, { mode });
 }
 
 /**

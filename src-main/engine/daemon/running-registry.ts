@@ -1,5 +1,6 @@
-import { mkdir, readFile, readdir, rename, writeFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 
 /**
  * How a running task can be found again after its daemon died: each executor's kind of handle,
@@ -96,12 +97,10 @@ export class RunningRegistry {
 
   #persist(): Promise<void> {
     const snapshot = JSON.stringify({ entries: [...this.#entries.values()] }, null, 2);
-    // Writes are serialised and atomic (temp + rename): a crash leaves the old or the new file.
+    // Writes are serialised and atomic (temp, fsync, rename): a crash leaves the old or the new file.
     this.#writing = this.#writing.then(async () => {
       await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-      const temp = `${this.path}.${process.pid}.tmp`;
-      await writeFile(temp, snapshot, { mode: 0o600 });
-      await rename(temp, this.path);
+      await writeFileAtomic(this.path, snapshot, { mode: 0o600 });
     });
     return this.#writing;
   }

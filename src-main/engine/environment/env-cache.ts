@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { isCacheKey } from './cache-key.js';
 import { acquireFileLock, isProcessAlive, tryAcquireFileLock } from './file-lock.js';
 import type { EnvironmentCacheOptions } from './types.js';
@@ -80,16 +81,8 @@ async function readMarker<M>(markerPath: string): Promise<EntryMarker<M> | null>
 }
 
 async function writeFileDurably(file: string, content: string): Promise<void> {
-  const temp = `${file}.tmp-${process.pid}`;
   // 0600: frozen lists may hold URLs with credentials the task's requirements contained.
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file);
+  await writeFileAtomic(file, content, { mode: 0o600 });
 }
 
 async function touchLastUsed(file: string): Promise<void> {

@@ -1,8 +1,9 @@
 // The glue's record of the scheduler jobs it submitted, kept on disk so a restarted glue
 // re-adopts its jobs instead of submitting a task twice. Entries have the shape of the
 // running registry's `scheduler-job` entries (host seams), so they can be folded into it.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 
 export type SchedulerName = 'slurm' | 'k8s';
 
@@ -83,9 +84,7 @@ export async function openJobRegistry(file: string, scheduler: SchedulerName): P
     const body = `${JSON.stringify({ jobs: [...byTask.values()] }, null, 2)}\n`;
     writing = writing.then(async () => {
       await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-      const temp = `${file}.${process.pid}.tmp`;
-      await writeFile(temp, body, { mode: 0o600 });
-      await rename(temp, file);
+      await writeFileAtomic(file, body, { mode: 0o600 });
     });
     return writing;
   };

@@ -3,7 +3,8 @@
 // still to be reported after the last log line is acknowledged. It is what lets any later
 // agent on the machine finish a run that an agent had to leave (server down at its end).
 
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import { describeError } from './server-errors.js';
 import type { LogEvent } from './types.js';
 
@@ -87,21 +88,9 @@ export async function readOutboxEntry(path: string, log: (line: string) => void)
 
 /** Writes a task's outbox record whole (aside, then renamed in), private to the user. */
 export async function writeOutboxEntry(path: string, record: OutboxEntryRecord): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(record)}\n`);
-    // The record stands in for a status the server has not got yet: it must survive a power cut.
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  // The record stands in for a status the server has not got yet: it must survive a power cut
+  // (the library fsyncs before the rename).
+  await writeFileAtomic(path, `${JSON.stringify(record)}\n`, { mode: 0o600 });
 }
 
 /** Errors that mean "the server is not there right now" (retry later), as opposed to an answer. */

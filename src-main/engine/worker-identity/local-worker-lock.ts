@@ -1,8 +1,9 @@
 // One pid file per running local agent, so two daemons never register as the same worker and
 // each gets its own instance slot (clearml-agent keeps the same bookkeeping in /tmp).
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isProcessAlive, processStartTicks } from '../process/index.js';
 
@@ -168,9 +169,7 @@ export async function acquireLocalWorkerLock(opts: {
       sharedWith: [...(meta.sharedWith ?? [])],
     };
     // Written aside and renamed in, so a concurrent reader never sees half a file.
-    const temp = `${file}.tmp`;
-    await writeFile(temp, `${JSON.stringify(entry)}\n`, { mode: 0o644 });
-    await rename(temp, file);
+    await writeFileAtomic(file, `${JSON.stringify(entry)}\n`, { mode: 0o644 });
 
     let released = false;
     return {
