@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +96,85 @@ describe('files server', () => {
     expect(existsSync(join(server.dataDir, 'files', 'big'))).toBe(false);
     expect((await upload(server.server.filesUrl, 'small/ok.bin', Buffer.from('ok'))).status).toBe(200);
   });
+
+  it('cuts a streamed (chunked, no Content-Length) upload off at the limit with a 413 and leaves no file behind', async () => {
+    const boundary = 'tray-stream-cut';
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${server.server.filesUrl}/`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' } });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      // The server closes the connection once it has answered; writes after that may fail.
+      req.on('error', () => undefined);
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="cut/blob.bin"; filename="cut/blob.bin"\r\n\r\n`);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 1024 * 1024 && !req.destroyed) {
+          sent += 16 * 1024;
+          if (!req.write(randomBytes(16 * 1024))) return void req.once('drain', pump);
+        }
+        req.end(`\r\n--${boundary}--\r\n`);
+      };
+      pump();
+      setTimeout(() => reject(new Error('no answer to the over-limit stream')), 10_000).unref();
+    });
+    expect(status).toBe(413);
+    const cutDir = join(server.dataDir, 'files', 'cut');
+    expect(existsSync(cutDir) ? readdirSync(cutDir) : []).toEqual([]);
+    expect((await upload(server.server.filesUrl, 'small/after-cut.bin', Buffer.from('ok'))).status).toBe(200);
+  });
+
+  it('commits nothing of a multi-file upload when one of its paths is refused', async () => {
+    const boundary = 'tray-two-parts';
+    const part = (path: string, text: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${path}"; filename="${path}"\r\n\r\n${text}\r\n`;
+    const response = await fetch(`${server.server.filesUrl}/`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: `${part('two/first.txt', 'first')}${part('../escape.txt', 'second')}--${boundary}--\r\n`,
+    });
+    expect(response.status).toBe(403);
+    const twoDir = join(server.dataDir, 'files', 'two');
+    expect(existsSync(twoDir) ? readdirSync(twoDir) : []).toEqual([]);
+    expect(existsSync(join(server.dataDir, 'escape.txt'))).toBe(false);
+  });
+
+  it('streams an upload to disk: a 192 MiB file does not sit in the server\'s memory', async () => {
+    const big = await startTestServer({ maxUploadBytes: 512 * 1024 * 1024 });
+    try {
+      const boundary = 'tray-big';
+      const chunk = randomBytes(1024 * 1024);
+      const total = 192;
+      const rssBefore = process.memoryUsage().rss;
+      let rssPeak = rssBefore;
+      const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${big.server.filesUrl}/`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' } });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.write(`--${boundary}\r\nContent-Disposition: form-data; name="models/big.bin"; filename="models/big.bin"\r\n\r\n`);
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < total) {
+            sent += 1;
+            if (!req.write(chunk)) return void req.once('drain', pump);
+          }
+          req.end(`\r\n--${boundary}--\r\n`);
+        };
+        pump();
+      });
+      clearInterval(sampler);
+      expect(status).toBe(200);
+      expect(statSync(join(big.dataDir, 'files', 'models', 'big.bin')).size).toBe(total * 1024 * 1024);
+      // Buffered whole, the body alone would add 192 MiB; streamed, the growth is the pipes' buffers.
+      expect(rssPeak - rssBefore).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      await big.close();
+    }
+  }, 60_000);
 
   it('refuses what is not an upload: no multipart, no file part, a malformed body', async () => {
     expect((await fetch(`${server.server.filesUrl}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(400);

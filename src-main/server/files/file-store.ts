@@ -5,6 +5,13 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 
 export class UnsafePathError extends Error {}
 
+/** An upload written to disk but not yet in place (see FileStore.stage). */
+export interface StagedObject {
+  readonly size: number;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
 /** Content types by extension for what task files usually are (debug images, reports, logs). */
 const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -63,8 +70,12 @@ export class FileStore {
     return absolute;
   }
 
-  /** Writes `chunks` as the object at `objectPath` (replacing it), atomically. */
-  async write(objectPath: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+  /**
+   * Streams `chunks` into a private temp file beside the object at `objectPath`; nothing is
+   * visible until `commit()` renames it in (replacing the object), and `discard()` removes it.
+   * An upload of several files stages each and commits them only once all have arrived.
+   */
+  async stage(objectPath: string, chunks: AsyncIterable<Uint8Array>): Promise<StagedObject> {
     const target = this.resolvePath(objectPath);
     mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
     const temporary = join(dirname(target), `.upload-${randomUUID()}`);
@@ -76,13 +87,28 @@ export class FileStore {
         size += chunk.byteLength;
       }
       await handle.close();
-      await rename(temporary, target);
-      return size;
     } catch (error) {
       await handle.close().catch(() => undefined);
       await rm(temporary, { force: true });
       throw error;
     }
+    return {
+      size,
+      commit: () => rename(temporary, target),
+      discard: () => rm(temporary, { force: true }),
+    };
+  }
+
+  /** Writes `chunks` as the object at `objectPath` (replacing it), atomically. */
+  async write(objectPath: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    const staged = await this.stage(objectPath, chunks);
+    try {
+      await staged.commit();
+    } catch (error) {
+      await staged.discard();
+      throw error;
+    }
+    return staged.size;
   }
 
   /** The object's stats, or undefined when there is no such file. */

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable, Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import Busboy, { type BusboyHeaders } from '@fastify/busboy';
 import { pipeline } from 'node:stream/promises';
 import { ApiError } from '../http/api-error.js';
-import { contentTypeOf, UnsafePathError, type FileStore } from './file-store.js';
+import { contentTypeOf, UnsafePathError, type FileStore, type StagedObject } from './file-store.js';
 
 export interface FilesHandlerOptions {
   store: FileStore;
@@ -33,10 +34,10 @@ function tooLarge(size: number, limit: number): HttpProblem {
 }
 
 /**
- * The request body as a web stream for the multipart parser, cut off with a 413 as soon as it
- * passes `limit` (before the rest is read). `exceeded()` tells a parse failure caused by the cut.
+ * The request body, cut off with a 413 as soon as it passes `limit` (before the rest is read).
+ * `exceeded()` tells a parse failure caused by the cut.
  */
-function limitedBody(req: IncomingMessage, limit: number): { stream: ReadableStream<Uint8Array>; exceeded: () => HttpProblem | null } {
+function limitedBody(req: IncomingMessage, limit: number): { stream: Transform; exceeded: () => HttpProblem | null } {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(declared, limit);
   let size = 0;
@@ -52,9 +53,65 @@ function limitedBody(req: IncomingMessage, limit: number): { stream: ReadableStr
       callback(null, chunk);
     },
   });
-  req.on('error', (error) => counter.destroy(error));
-  req.pipe(counter);
-  return { stream: Readable.toWeb(counter) as ReadableStream<Uint8Array>, exceeded: () => problem };
+  return { stream: counter, exceeded: () => problem };
+}
+
+/**
+ * Parses the multipart body as it streams in (busboy): each file part goes straight to a staged
+ * file on disk, so an upload never sits in memory whole. Every part's path is checked as its part
+ * begins; nothing is committed until the whole body has arrived and parsed.
+ */
+async function stageUpload(req: IncomingMessage, store: FileStore, maxUploadBytes: number): Promise<Array<{ path: string; staged: StagedObject }>> {
+  const body = limitedBody(req, maxUploadBytes);
+  const staged: Array<{ path: string; staged: StagedObject }> = [];
+  const writes: Array<Promise<void>> = [];
+  let refused: unknown = null;
+  const parser = Busboy({ headers: req.headers as BusboyHeaders });
+  // File parts still being read: a body cut off (413) or broken ends them, so no write waits on
+  // a part that will never finish.
+  const reading = new Set<Readable>();
+  parser.on('file', (path, stream) => {
+    if (refused !== null) {
+      stream.resume();
+      return;
+    }
+    try {
+      store.resolvePath(path);
+    } catch (error) {
+      refused = error;
+      stream.resume();
+      return;
+    }
+    reading.add(stream);
+    stream.once('close', () => reading.delete(stream));
+    writes.push(
+      store.stage(path, stream).then(
+        (object) => void staged.push({ path, staged: object }),
+        (error: unknown) => {
+          // The disk refused (full, permissions): stop reading the body.
+          refused ??= error;
+          parser.destroy(error instanceof Error ? error : new Error(String(error)));
+        },
+      ),
+    );
+  });
+  try {
+    try {
+      await pipeline(req, body.stream, parser);
+    } catch (error) {
+      const problem = body.exceeded() ?? refused ?? new HttpProblem(400, `malformed multipart body: ${(error as Error).message}`);
+      for (const stream of reading) stream.destroy(problem instanceof Error ? problem : new Error(String(problem)));
+      throw problem;
+    } finally {
+      await Promise.all(writes);
+    }
+    if (refused !== null) throw refused;
+    if (staged.length === 0) throw new HttpProblem(400, 'the multipart body holds no file part');
+    return staged;
+  } catch (error) {
+    await Promise.all(staged.map((s) => s.staged.discard()));
+    throw error;
+  }
 }
 
 /**
@@ -71,21 +128,10 @@ export function createFilesRequestHandler(options: FilesHandlerOptions) {
     if (!/^multipart\/form-data\s*;/i.test(contentType)) {
       throw new HttpProblem(400, 'uploads are multipart/form-data with one part per file, named by its object path');
     }
-    const body = limitedBody(req, options.maxUploadBytes);
-    let form: FormData;
-    try {
-      // Node's built-in multipart parser (undici, behind Request#formData), fed as the body streams in.
-      form = await new Request('http://files.local/', { method: 'POST', headers: { 'content-type': contentType }, body: body.stream, duplex: 'half' } as RequestInit).formData();
-    } catch (error) {
-      throw body.exceeded() ?? new HttpProblem(400, `malformed multipart body: ${(error as Error).message}`);
-    }
-    const files = [...form.entries()].filter((entry): entry is [string, File] => typeof entry[1] !== 'string');
-    if (files.length === 0) throw new HttpProblem(400, 'the multipart body holds no file part');
-    // Validate every path before writing any, so a bad one leaves nothing half-done.
-    for (const [path] of files) store.resolvePath(path);
+    const files = await stageUpload(req, store, options.maxUploadBytes);
     const stored: string[] = [];
-    for (const [path, file] of files) {
-      await store.write(path, file.stream() as unknown as AsyncIterable<Uint8Array>);
+    for (const { path, staged } of files) {
+      await staged.commit();
       stored.push(path.replace(/^\/+/, ''));
     }
     answer(res, 200, JSON.stringify(stored), 'application/json');
