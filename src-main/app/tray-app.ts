@@ -4,6 +4,7 @@ import { app, BrowserWindow, dialog, Menu, screen, session, shell, Tray } from '
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AgentSnapshot } from '../../src-shared/bridge.js';
+import { handleStopSignals, type SignalHandling } from '../control/index.js';
 import type { TrayAgentHost } from './agent-host.js';
 import { forwardBridgeEvents, serveBridgeOverIpc } from './ipc/ipc-main.js';
 import { createTrustedSenders } from './ipc/trusted-senders.js';
@@ -72,8 +73,10 @@ export async function startTrayApp(options: TrayAppOptions): Promise<TrayApp> {
   };
 
   const maxScale = Math.max(1, ...screen.getAllDisplays().map((d) => d.scaleFactor));
+  let signals: SignalHandling | null = null;
   const shutdown = async () => {
     quitting = true;
+    signals?.dispose();
     stopForwarding();
     stopServing();
     await options.host.stop();
@@ -90,20 +93,30 @@ export async function startTrayApp(options: TrayAppOptions): Promise<TrayApp> {
         }
       });
     });
+  const stopTasksAndShutdown = async () => {
+    for (const task of snapshot?.running ?? []) await handler.handle('stopTask', { taskId: task.id });
+    await shutdown();
+  };
+  const drainAndShutdown = async () => {
+    await handler.handle('drain', { cancel: false });
+    await untilIdle();
+    await shutdown();
+  };
   const quit = async () => {
     const question = quitQuestion(snapshot);
     if (!question) return shutdown();
     const { response } = await dialog.showMessageBox(question);
     const decision = quitDecision(response);
     if (decision === 'cancel') return;
-    if (decision === 'drain') {
-      await handler.handle('drain', { cancel: false });
-      await untilIdle();
-    } else {
-      for (const task of snapshot?.running ?? []) await handler.handle('stopTask', { taskId: task.id });
-    }
-    await shutdown();
+    await (decision === 'drain' ? drainAndShutdown() : stopTasksAndShutdown());
   };
+  // SIGTERM / SIGINT (logout, system shutdown, `kill`, Ctrl+C in a terminal) leave no one to ask:
+  // running tasks are stopped within their grace and their statuses recorded, as Quit → Stop
+  // does; SIGUSR2 finishes the running tasks first. A second signal exits at once.
+  signals = handleStopSignals({
+    stop: () => void (quitting ? undefined : stopTasksAndShutdown()),
+    drain: () => void (quitting ? undefined : drainAndShutdown()),
+  });
 
   const dispatch = async (action: TrayAction): Promise<void> => {
     try {

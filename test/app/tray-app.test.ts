@@ -109,6 +109,22 @@ describe('tray app', () => {
     expect(app.quitCalled).toBe(1);
   });
 
+  it('SIGTERM (logout, shutdown, kill): no question; running tasks are stopped within their grace, then it quits', async () => {
+    const host = new ScriptedHostWithLifecycle();
+    const before = new Set(process.listeners('SIGTERM'));
+    await start(host, true);
+    // Called directly: a real SIGTERM in the test worker would reach the runner's handlers too.
+    const [sigterm] = process.listeners('SIGTERM').filter((l) => !before.has(l));
+    expect(sigterm).toBeDefined();
+    (sigterm as () => void)();
+    await vi.waitFor(() => expect(app.quitCalled).toBe(1));
+    expect(dialog.asked).toEqual([]);
+    expect(host.calls.filter((c) => c.name === 'stopTask')).toEqual([{ name: 'stopTask', args: { taskId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90' } }]);
+    expect(host.stopped).toBe(1);
+    // Quitting removed its signal handling.
+    expect(process.listeners('SIGTERM').filter((l) => !before.has(l))).toEqual([]);
+  });
+
   it('nothing running: Quit quits at once, without asking', async () => {
     const tray = await start(new ScriptedHostWithLifecycle({ empty: true }), true);
     await tray.dispatch({ kind: 'quit' });
