@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handleStopSignals, type SignalHandling } from '../../src-main/control/signals.js';
 
@@ -41,6 +43,18 @@ describe('stop signals', () => {
     expect(onImmediateExit).toHaveBeenCalledTimes(1);
     expect(exit).toHaveBeenCalledWith(130);
   });
+
+  it('a real SIGTERM with electron-store\'s signal hook loaded (it re-sends the signal) stops gracefully, once', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../fixtures/signal-echo-child.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('ready\n') && !child.killed) child.kill('SIGTERM');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(out).toBe('ready\ngraceful stop\n');
+    expect(code).toBe(0);
+  }, 20_000);
 
   it('dispose removes what it added', () => {
     const before = process.listeners('SIGTERM').length;
