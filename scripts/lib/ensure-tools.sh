@@ -18,6 +18,7 @@ ensure_test_prerequisites() {
   if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3-venv; fi
   command -v poetry >/dev/null 2>&1 || apt_install python3-poetry # poetry mode tests (Debian 12: 1.3.2)
   command -v chromium >/dev/null 2>&1 || apt_install chromium
+  command -v openssl >/dev/null 2>&1 || apt_install openssl # a self-signed https front (api.verify_certificate)
   # Tests make commits in throwaway repositories; git refuses without an identity.
   git config --global user.email >/dev/null 2>&1 || export GIT_AUTHOR_EMAIL=tests@tray-agent.invalid GIT_COMMITTER_EMAIL=tests@tray-agent.invalid
   git config --global user.name >/dev/null 2>&1 || export GIT_AUTHOR_NAME="Tray Agent tests" GIT_COMMITTER_NAME="Tray Agent tests"

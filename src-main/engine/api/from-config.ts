@@ -5,7 +5,8 @@ import type { ApiLogger } from './session.js';
 /**
  * Client options from clearml.conf: api.api_server, api.credentials / api.auth_token, and the
  * api.http retry keys (retries.total → maxRetries, backoff_factor / backoff_max → backoff in
- * seconds, wait_on_maintenance_forever) and api.auth.token_expiration_threshold_sec.
+ * seconds, wait_on_maintenance_forever), api.verify_certificate and
+ * api.auth.token_expiration_threshold_sec.
  * `overrides` win (one-shot commands ask for fewer retries than the daemon).
  */
 export function apiClientOptionsFromConfig(config: AgentConfig, overrides: Partial<ApiClientOptions> = {}): ApiClientOptions {
@@ -25,6 +26,7 @@ export function apiClientOptionsFromConfig(config: AgentConfig, overrides: Parti
     retryBaseDelayMs: api.http.retries.backoffFactor * 1000,
     retryMaxDelayMs: api.http.retries.backoffMax * 1000,
     waitOnMaintenanceForever: api.http.waitOnMaintenanceForever,
+    verifyCertificate: api.verifyCertificate,
     // Started from a token only, the client's own default (3600 s) applies, as in clearml.
     tokenRefreshThresholdSec: credentials ? api.auth.tokenExpirationThresholdSec : undefined,
     ...overrides,

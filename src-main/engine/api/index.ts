@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { productVersion } from '../../../src-shared/product.js';
 import { ApiSession, type ApiCredentials, type ApiLogger } from './session.js';
-import { sendHttpRequest, type HttpSend } from './transport.js';
+import { createHttpSender, sendHttpRequest, type HttpSend } from './transport.js';
 import { createTasksService } from './services/tasks.js';
 import { createQueuesService } from './services/queues.js';
 import { createWorkersService } from './services/workers.js';
@@ -49,7 +49,9 @@ export interface ApiClientOptions {
   tokenRefreshThresholdSec?: number;
   /** Clock in ms (for tests). */
   now?: () => number;
-  /** HTTP sender (for tests that need to see raw requests); default fetch. */
+  /** Check an https server's certificate (api.verify_certificate); default true. */
+  verifyCertificate?: boolean;
+  /** HTTP sender (for tests that need to see raw requests); default node:http(s). */
   send?: HttpSend;
 }
 
@@ -77,7 +79,7 @@ export function createApiClient(options: ApiClientOptions) {
       waitOnMaintenanceForever: options.waitOnMaintenanceForever ?? false,
     },
     tokenRefreshThresholdSec: options.tokenRefreshThresholdSec ?? (options.authToken ? 3_600 : 43_200),
-    send: options.send ?? sendHttpRequest,
+    send: options.send ?? (options.verifyCertificate === false ? createHttpSender({ verifyCertificate: false }) : sendHttpRequest),
     now,
   });
   const queues = createQueuesService(session);

@@ -3,6 +3,8 @@
  * ClearML-specific (envelope, auth, retries) lives above it. A request that gets no answer
  * throws TransportFailure so the retry policy can tell "no answer" from "an error answer".
  */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { HttpAnswer } from './envelope.js';
 
 export interface HttpRequest {
@@ -26,27 +28,66 @@ export class TransportFailure extends Error {
 
 export type HttpSend = (request: HttpRequest) => Promise<HttpAnswer>;
 
-/** POST with a body; the server ignores the method (reference §1.1), POST is what proxies expect a body on. */
-export const sendHttpRequest: HttpSend = async (request) => {
-  const timeout = AbortSignal.timeout(request.timeoutMs);
-  const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-  try {
-    const response = await fetch(request.url, { method: 'POST', headers: request.headers, body: request.body, signal });
-    const body = await response.text();
-    return { status: response.status, contentType: response.headers.get('content-type'), body };
-  } catch (error) {
-    if (request.signal?.aborted) throw new TransportFailure('aborted', 'request cancelled', { cause: error });
-    if (timeout.aborted) {
-      throw new TransportFailure('timeout', `no answer within ${(request.timeoutMs / 1000).toFixed(1)} s`, { cause: error });
-    }
-    throw new TransportFailure('network', describeNetworkError(error), { cause: error });
-  }
-};
+// Keep-alive, as fetch would: a daemon's calls share a connection. Idle sockets close after 4 s,
+// before a server's usual 5 s keep-alive timeout can close one under a request. node:http(s)
+// rather than fetch, because api.verify_certificate needs a per-client TLS setting.
+const IDLE_SOCKET_MS = 4_000;
+const httpAgent = new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
+const verifyingAgent = new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
+const trustingAgent = new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS, rejectUnauthorized: false });
 
-/** fetch reports "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND) in `cause`. */
+/**
+ * The sender for one setting of api.verify_certificate: with `false`, an https server's
+ * certificate is not checked (a self-signed server), as clearml-agent does with that key.
+ */
+export function createHttpSender(options: { verifyCertificate: boolean }): HttpSend {
+  const httpsAgent = options.verifyCertificate ? verifyingAgent : trustingAgent;
+  // POST with a body; the server ignores the method (reference §1.1), POST is what proxies expect a body on.
+  return (request) => {
+    const timeout = AbortSignal.timeout(request.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      const fail = (error: unknown): void => {
+        if (request.signal?.aborted) reject(new TransportFailure('aborted', 'request cancelled', { cause: error }));
+        else if (timeout.aborted) reject(new TransportFailure('timeout', `no answer within ${(request.timeoutMs / 1000).toFixed(1)} s`, { cause: error }));
+        else reject(new TransportFailure('network', describeNetworkError(error), { cause: error }));
+      };
+      let url: URL;
+      try {
+        url = new URL(request.url);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        fail(new Error(`${request.url} is not an http:// or https:// URL`));
+        return;
+      }
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const agent = url.protocol === 'https:' ? httpsAgent : httpAgent;
+      const headers = { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
+      const req = send(url, { method: 'POST', headers, agent, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', fail);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? null, body: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', fail);
+      req.end(request.body);
+    });
+  };
+}
+
+export const sendHttpRequest: HttpSend = createHttpSender({ verifyCertificate: true });
+
+const CERTIFICATE_ERRORS = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE)|ERR_TLS_CERT_ALTNAME_INVALID$)/;
+
+/** What failed, as a person can act on it: the system error code (ECONNREFUSED, ENOTFOUND), and for an untrusted certificate what to do. */
 function describeNetworkError(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.code) return cause.code;
-  if (cause?.message) return cause.message;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && CERTIFICATE_ERRORS.test(code)) {
+    return `the server's TLS certificate is not trusted (${code}): add its CA to NODE_EXTRA_CA_CERTS, or set api.verify_certificate: false (CLEARML_API_HOST_VERIFY_CERT=0) to skip the check`;
+  }
+  if (typeof code === 'string' && code !== 'ABORT_ERR') return code;
   return error instanceof Error ? error.message : String(error);
 }
