@@ -31,6 +31,8 @@ function childConfigFrom(config: AgentConfig): Record<string, unknown> {
     web_server: api.webServer ?? '',
     files_server: api.filesServer ?? '',
     credentials: { access_key: api.credentials.accessKey ?? '', secret_key: api.credentials.secretKey ?? '' },
+    // A server the agent reaches only without the certificate check is one the SDK must reach so too.
+    ...(api.verifyCertificate ? {} : { verify_certificate: false }),
   };
   return { api: apiSection, ...(raw['sdk'] ? { sdk: raw['sdk'] } : {}) };
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../../src-main/engine/api/index.js';
 import { apiClientOptionsFromConfig } from '../../../src-main/engine/api/from-config.js';
 import { loadAgentConfig } from '../../../src-main/engine/config/index.js';
+import { taskRunSettingsFromConfig } from '../../../src-main/engine/task-run/settings-from-config.js';
 import { writeAgentConfig } from '../../helpers/agent-config.js';
 import { startTestServer, type TestServer } from '../../helpers/embedded-server.js';
 
@@ -57,11 +58,14 @@ describe('api.verify_certificate', () => {
     await client.login();
     await client.queues.create({ name: 'over-tls' });
     expect((await client.queues.getAll({})).map((q) => q.name)).toContain('over-tls');
+    // The task's SDK gets the same setting in its clearml.conf.
+    expect(taskRunSettingsFromConfig(config).childConfig).toMatchObject({ api: { api_server: frontUrl, verify_certificate: false } });
   });
 
   it('the same file with the check on still refuses the server', async () => {
     const configFile = await writeAgentConfig(join(dir, 'agent-verify'), { url: frontUrl, credentials: server.credentials });
     const { config } = await loadAgentConfig({ configFile, env: {}, homeDir: dir });
     await expect(createApiClient(apiClientOptionsFromConfig(config, { maxRetries: 0 })).login()).rejects.toThrow(/not trusted/);
+    expect((taskRunSettingsFromConfig(config).childConfig as { api: Record<string, unknown> }).api).not.toHaveProperty('verify_certificate');
   });
 });
