@@ -75,12 +75,15 @@ export function createRedactor(opts: RedactorOptions): Redactor {
     let held = '';
     return {
       write(chunk: string): string {
-        const text = held + chunk;
+        // Whole secrets are masked first, then the end that may begin another one is held back:
+        // computed on the raw text, that end could cut a complete secret in two (a secret ending
+        // in its own first letter, `tok…t`), and each half would pass unmasked.
+        const text = redact(held + chunk);
         // Complete lines are always safe; only the unfinished last line may hold half a secret.
         const lineEnd = text.lastIndexOf('\n') + 1;
         const safe = lineEnd + safePrefixLength(text.slice(lineEnd));
         held = text.slice(safe);
-        return redact(text.slice(0, safe));
+        return text.slice(0, safe);
       },
       end(): string {
         const rest = held;

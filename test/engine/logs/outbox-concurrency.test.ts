@@ -67,7 +67,11 @@ it('two agents draining one outbox at once ship every entry exactly once', async
     const batches = records.filter((r) => r.kind === 'batch' && r.events![0]!.task === taskId);
     const statuses = records.filter((r) => r.kind === 'status' && r.taskId === taskId);
     expect(new Set([...batches, ...statuses].map((r) => r.drainer)).size).toBe(1); // one agent owned it
-    expect(batches.flatMap((b) => b.events!.flatMap((e) => e.msg.split('\n').slice(0, -1)))).toEqual(numbered(i, 0, LINES));
+    const lines = batches.flatMap((b) => b.events!.flatMap((e) => e.msg.split('\n').slice(0, -1)));
+    // Held longer than the outbox's notice threshold (a loaded machine writes 600,000 lines slowly),
+    // the delivery ends with its note that the lines were delayed; nothing else is added.
+    if (lines.at(-1)?.startsWith('tray-agent: ')) expect(lines.pop()).toMatch(/^tray-agent: 100000 lines delayed by a server outage of \d+ s were delivered/);
+    expect(lines).toEqual(numbered(i, 0, LINES));
     expect(statuses.map((s) => s.call)).toEqual(['completed']);
     expect(records.indexOf(statuses[0]!)).toBeGreaterThan(records.indexOf(batches.at(-1)!));
   }

@@ -74,4 +74,27 @@ describe('createRedactor', () => {
     expect(out).toBe(`pass: ${MASK} and https://me:${MASK}@example.com done\nnext line `);
     expect(out).not.toContain('hunt');
   });
+
+  it('stream(): a whole secret in one write, its line ended by the next, is masked (a secret ending in its own first letter)', () => {
+    // As Python's print writes it: the text, then the newline in a second write.
+    const token = 'tok-9f8e7d6c5b4a-secret';
+    const r = createRedactor({ secrets: [], env: { MY_API_TOKEN: token } });
+    const s = r.stream();
+    const pieces = [s.write(`token=${token}`), s.write('\n'), s.write(`again ${token}`), s.end()];
+    expect(pieces.join('')).toBe(`token=${MASK}\nagain ${MASK}`);
+    for (const piece of pieces) expect(piece).not.toMatch(/tok-9f8e|secre/);
+  });
+
+  it('stream(): every way of cutting a text into two writes gives the same masked text', () => {
+    const secrets = ['abcab', 'xyzzy-token-x'];
+    const r = createRedactor({ secrets });
+    const text = 'one abcab two xyzzy-token-x three https://u:pw@h/ four abcabcab\n';
+    const whole = r.redact(text);
+    for (let cut = 0; cut <= text.length; cut++) {
+      const s = r.stream();
+      const pieces = [s.write(text.slice(0, cut)), s.write(text.slice(cut)), s.end()];
+      expect(pieces.join(''), `cut at ${cut}`).toBe(whole);
+      for (const piece of pieces) for (const secret of secrets) expect(piece, `cut at ${cut}`).not.toContain(secret);
+    }
+  });
 });
