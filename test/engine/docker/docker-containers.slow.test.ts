@@ -124,6 +124,14 @@ describe('services in containers', () => {
 });
 
 
+function firstDifference(got: string, expected: string): string {
+  if (got === expected) return 'none';
+  let at = 0;
+  while (at < got.length && at < expected.length && got[at] === expected[at]) at++;
+  const show = (text: string) => JSON.stringify(text.slice(Math.max(0, at - 20), at + 40).replace(/(.)\1{9,}/g, (run, c: string) => `${c}×${run.length}`));
+  return `${got.length} bytes where ${expected.length} were expected; first difference at byte ${at}: got ${show(got)}, expected ${show(expected)}`;
+}
+
 describe('container output', () => {
   it('stdout and stderr are demultiplexed from the stream framing: every byte on its own stream, in order', async () => {
     // Large writes cross docker's frame boundaries; the markers interleave the two streams.
@@ -150,8 +158,9 @@ describe('container output', () => {
     expect(exit.exitCode).toBe(7);
     const expectedOut = [0, 1, 2, 3, 4].map((i) => `out ${i} ${'o'.repeat(40000)}\n`).join('');
     const expectedErr = [0, 1, 2, 3, 4].map((i) => `err ${i} ${'e'.repeat(30000)}\n`).join('');
-    expect(Buffer.concat(out).toString('utf8') === expectedOut).toBe(true);
-    expect(Buffer.concat(err).toString('utf8') === expectedErr).toBe(true);
+    // Compared whole; on a difference, where it starts (a 350 KB diff says nothing).
+    expect(firstDifference(Buffer.concat(out).toString('utf8'), expectedOut)).toBe('none');
+    expect(firstDifference(Buffer.concat(err).toString('utf8'), expectedErr)).toBe('none');
     expect(await labelledContainers(docker, { workerId })).toEqual([]);
   });
 });
