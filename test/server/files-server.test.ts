@@ -31,6 +31,34 @@ async function upload(baseUrl: string, path: string, content: Buffer, contentTyp
   return fetch(`${baseUrl}/`, { method: 'POST', headers, body });
 }
 
+/**
+ * One file part streamed with chunked encoding (no Content-Length): `count` writes of `chunk`,
+ * honouring backpressure; resolves with the answer's status. `cutOff`: the server may answer and
+ * close the connection before the body is sent, which is then not an error.
+ */
+function streamedUpload(baseUrl: string, path: string, chunk: Buffer, count: number, options: { cutOff?: boolean } = {}): Promise<number> {
+  const boundary = `tray-stream-${randomBytes(4).toString('hex')}`;
+  return new Promise<number>((resolve, reject) => {
+    const req = httpRequest(`${baseUrl}/`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' } });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', options.cutOff ? () => undefined : reject);
+    req.write(`--${boundary}\r\nContent-Disposition: form-data; name="${path}"; filename="${path}"\r\n\r\n`);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < count && !req.destroyed) {
+        sent += 1;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      req.end(`\r\n--${boundary}--\r\n`);
+    };
+    pump();
+    if (options.cutOff) setTimeout(() => reject(new Error('no answer to the over-limit stream')), 10_000).unref();
+  });
+}
+
 describe('files server', () => {
   it('runs on its own port, next to the API', () => {
     expect(server.server.filesUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -98,27 +126,8 @@ describe('files server', () => {
   });
 
   it('cuts a streamed (chunked, no Content-Length) upload off at the limit with a 413 and leaves no file behind', async () => {
-    const boundary = 'tray-stream-cut';
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${server.server.filesUrl}/`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' } });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      // The server closes the connection once it has answered; writes after that may fail.
-      req.on('error', () => undefined);
-      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="cut/blob.bin"; filename="cut/blob.bin"\r\n\r\n`);
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < 1024 * 1024 && !req.destroyed) {
-          sent += 16 * 1024;
-          if (!req.write(randomBytes(16 * 1024))) return void req.once('drain', pump);
-        }
-        req.end(`\r\n--${boundary}--\r\n`);
-      };
-      pump();
-      setTimeout(() => reject(new Error('no answer to the over-limit stream')), 10_000).unref();
-    });
+    // The server answers and closes the connection once past the limit; later writes may fail.
+    const status = await streamedUpload(server.server.filesUrl, 'cut/blob.bin', randomBytes(16 * 1024), 64, { cutOff: true });
     expect(status).toBe(413);
     const cutDir = join(server.dataDir, 'files', 'cut');
     expect(existsSync(cutDir) ? readdirSync(cutDir) : []).toEqual([]);
@@ -142,30 +151,12 @@ describe('files server', () => {
   it('streams an upload to disk: a 192 MiB file does not sit in the server\'s memory', async () => {
     const big = await startTestServer({ maxUploadBytes: 512 * 1024 * 1024 });
     try {
-      const boundary = 'tray-big';
       const chunk = randomBytes(1024 * 1024);
       const total = 192;
       const rssBefore = process.memoryUsage().rss;
       let rssPeak = rssBefore;
       const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
-      const status = await new Promise<number>((resolve, reject) => {
-        const req = httpRequest(`${big.server.filesUrl}/`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' } });
-        req.on('response', (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('error', reject);
-        req.write(`--${boundary}\r\nContent-Disposition: form-data; name="models/big.bin"; filename="models/big.bin"\r\n\r\n`);
-        let sent = 0;
-        const pump = (): void => {
-          while (sent < total) {
-            sent += 1;
-            if (!req.write(chunk)) return void req.once('drain', pump);
-          }
-          req.end(`\r\n--${boundary}--\r\n`);
-        };
-        pump();
-      });
+      const status = await streamedUpload(big.server.filesUrl, 'models/big.bin', chunk, total);
       clearInterval(sampler);
       expect(status).toBe(200);
       expect(statSync(join(big.dataDir, 'files', 'models', 'big.bin')).size).toBe(total * 1024 * 1024);

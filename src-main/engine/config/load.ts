@@ -6,7 +6,7 @@ import { ConfigError, describeOrigin, displayPath, originDetails, type Origin } 
 import { expandHome } from './expand.js';
 import { readHoconDocument } from './hocon/index.js';
 import { agentConfigSchema, type ParsedAgentConfig } from './schema.js';
-import { fileDefaultsOf } from './fields.js';
+import { defaultsTreeOf } from './defaults.js';
 import {
   dottedKey,
   findOrigin,
@@ -69,7 +69,7 @@ export async function loadAgentConfig(options: LoadAgentConfigOptions = {}): Pro
   const sourceFiles = configFilesToRead(options.configFile, env, homeDir);
   const schema = schemaFor(homeDir, env);
   // The built-in defaults layer is what the schema's fields declare (see defaults.ts).
-  const layers: ConfigLayer[] = [{ tree: fileDefaultsOf(schema) as ConfigTree, origins: new Map() }];
+  const layers: ConfigLayer[] = [{ tree: defaultsTreeOf(schema), origins: new Map() }];
   for (const file of sourceFiles) {
     layers.push(readHoconDocument(readConfigFile(file, homeDir), { file, env, readFile: readIncludedFile, describe }));
   }

@@ -22,16 +22,17 @@ export interface GlueConnection {
   readonly config: AgentConfig;
   readonly client: ApiClient;
   readonly api: GlueApi;
-  readonly warnings: readonly string[];
   readonly redact: (text: string) => string;
 }
 
+/** Loads the configuration and logs in; with `log`, the configuration's warnings and the API's messages go there. */
 export async function connectGlue(options: { configFile?: string; log?: (text: string) => void }): Promise<GlueConnection> {
   const { config, warnings } = await loadAgentConfig({ configFile: options.configFile });
+  for (const warning of warnings) options.log?.(warning);
   const client = createApiClient(apiClientOptionsFromConfig(config, { logger: (level, msg) => level !== 'debug' && options.log?.(`[api] ${msg}`) }));
   await client.login();
   const redactor = createRedactor({ secrets: collectSecretValues(config), env: process.env });
-  return { config, client, api: createGlueApi(client), warnings, redact: (text) => redactor.redact(text) };
+  return { config, client, api: createGlueApi(client), redact: (text) => redactor.redact(text) };
 }
 
 /** `CLEARML_WORKER_ID` / agent.worker_id, else `<worker name>:<scheduler>-glue`. */

@@ -73,7 +73,7 @@ export class FileStore {
   /**
    * Streams `chunks` into a private temp file beside the object at `objectPath`; nothing is
    * visible until `commit()` renames it in (replacing the object), and `discard()` removes it.
-   * An upload of several files stages each and commits them only once all have arrived.
+   * An upload stages each of its files and commits them only once all have arrived.
    */
   async stage(objectPath: string, chunks: AsyncIterable<Uint8Array>): Promise<StagedObject> {
     const target = this.resolvePath(objectPath);
@@ -97,18 +97,6 @@ export class FileStore {
       commit: () => rename(temporary, target),
       discard: () => rm(temporary, { force: true }),
     };
-  }
-
-  /** Writes `chunks` as the object at `objectPath` (replacing it), atomically. */
-  async write(objectPath: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
-    const staged = await this.stage(objectPath, chunks);
-    try {
-      await staged.commit();
-    } catch (error) {
-      await staged.discard();
-      throw error;
-    }
-    return staged.size;
   }
 
   /** The object's stats, or undefined when there is no such file. */

@@ -131,7 +131,6 @@ export async function renderK8sDryRun(settings: K8sGlueSettings, taskId: string)
 export async function startK8sGlue(settings: K8sGlueSettings, log: (level: GlueLogLevel, text: string) => void): Promise<GlueHandle> {
   const kubeConfig = loadKubeConfig(settings.kubeconfig, settings.env);
   const connection = await connectGlue({ configFile: settings.configFile, log: (text) => log('warn', text) });
-  for (const warning of connection.warnings) log('warn', warning);
   const session = await openGlueSession(connection, {
     scheduler: 'k8s',
     queues: settings.queues,

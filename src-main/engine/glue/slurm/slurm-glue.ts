@@ -114,7 +114,6 @@ export async function startSlurmGlue(settings: SlurmGlueSettings, log: (level: G
   const run = settings.run ?? createSlurmCommandRunner();
   await checkSlurmClient(run);
   const connection = await connectGlue({ configFile: settings.configFile, log: (text) => log('warn', text) });
-  for (const warning of connection.warnings) log('warn', warning);
   const session = await openGlueSession(connection, {
     scheduler: 'slurm',
     queues: settings.queues,
