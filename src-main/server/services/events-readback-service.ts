@@ -184,8 +184,11 @@ const isDoneState = (value: unknown): value is DoneState => isRecord(value) && v
  * events, single values and latest scalars.
  */
 export function eventsReadbackEndpoints(ctx: ServerContext, taskOps: TaskOperations): EndpointDefinition[] {
-  const refuseModelEvents = (modelEvents: boolean | undefined) => {
-    if (modelEvents) throw apiError('validation_error', "error for field 'model_events'. model events are not stored by this server");
+  /** A read-back request, parsed; one asking for model events (not stored here) is refused. */
+  const readRequest = <S extends z.ZodType<{ model_events?: boolean | undefined }>>(schema: S, body: JsonObject): z.output<S> => {
+    const request = parseRequest(schema, body);
+    if (request.model_events) throw apiError('validation_error', "error for field 'model_events'. model events are not stored by this server");
+    return request;
   };
 
   /** The sample-navigator answer for `event` (or none), with the variant's iteration range. */
@@ -207,8 +210,7 @@ export function eventsReadbackEndpoints(ctx: ServerContext, taskOps: TaskOperati
       name: 'events.scalar_metrics_iter_histogram',
       versions: ['2.1', '2.14', '2.22'],
       handle(call) {
-        const request = parseRequest(requests.histogram, call.body);
-        refuseModelEvents(request.model_events);
+        const request = readRequest(requests.histogram, call.body);
         taskOps.require(request.task);
         const key = request.key ?? 'iter';
         const series = new Map<string, { metric: string; variant: string; points: Array<{ order: number; x: number | string; y: number }> }>();
@@ -243,8 +245,7 @@ export function eventsReadbackEndpoints(ctx: ServerContext, taskOps: TaskOperati
       name: 'events.get_scalar_metrics_and_variants',
       versions: ['2.1', '2.22'],
       handle(call) {
-        const request = parseRequest(requests.task, call.body);
-        refuseModelEvents(request.model_events);
+        const request = readRequest(requests.task, call.body);
         taskOps.require(request.task);
         const metrics: Record<string, string[]> = {};
         const pairs = ctx.events.metricVariants(request.task, SCALAR).sort((a, b) => compareKeys(a.metric ?? '', b.metric ?? '') || compareKeys(a.variant ?? '', b.variant ?? ''));
@@ -260,8 +261,7 @@ export function eventsReadbackEndpoints(ctx: ServerContext, taskOps: TaskOperati
       name: 'events.get_task_plots',
       versions: ['2.1', '2.22'],
       handle(call) {
-        const request = parseRequest(requests.taskPlots, call.body);
-        refuseModelEvents(request.model_events);
+        const request = readRequest(requests.taskPlots, call.body);
         taskOps.require(request.task);
         if (request.scroll_id !== undefined) {
           decodeScrollId(request.scroll_id, isDoneState);
@@ -276,8 +276,7 @@ export function eventsReadbackEndpoints(ctx: ServerContext, taskOps: TaskOperati
       name: 'events.get_multi_task_plots',
       versions: ['2.1', '2.22'],
       handle(call) {
-        const request = parseRequest(requests.multiTaskPlots, call.body);
-        refuseModelEvents(request.model_events);
+        const request = readRequest(requests.multiTaskPlots, call.body);
         const tasks = request.tasks.map((id) => taskOps.require(id));
         if (request.scroll_id !== undefined) {
           decodeScrollId(request.scroll_id, isDoneState);
@@ -305,8 +304,7 @@ export function eventsReadbackEndpoints(ctx: ServerContext, taskOps: TaskOperati
       name: 'events.debug_images',
       versions: ['2.7', '2.14', '2.22'],
       handle(call) {
-        const request = parseRequest(requests.debugImages, call.body);
-        refuseModelEvents(request.model_events);
+        const request = readRequest(requests.debugImages, call.body);
         const previous = request.scroll_id !== undefined && !request.refresh ? decodeScrollId(request.scroll_id, isDebugImagesState) : undefined;
         const earlier = previous?.navigate_earlier ?? request.navigate_earlier ?? true;
         const iters = request.iters ?? 1;
@@ -350,8 +348,7 @@ export function eventsReadbackEndpoints(ctx: ServerContext, taskOps: TaskOperati
       name: 'events.get_debug_image_sample',
       versions: ['2.12'],
       handle(call) {
-        const request = parseRequest(requests.sample, call.body);
-        refuseModelEvents(request.model_events);
+        const request = readRequest(requests.sample, call.body);
         taskOps.require(request.task);
         const events = ctx.events
           .ofType(request.task, DEBUG_IMAGE)
@@ -375,8 +372,7 @@ export function eventsReadbackEndpoints(ctx: ServerContext, taskOps: TaskOperati
       name: 'events.next_debug_image_sample',
       versions: ['2.12'],
       handle(call) {
-        const request = parseRequest(requests.nextSample, call.body);
-        refuseModelEvents(request.model_events);
+        const request = readRequest(requests.nextSample, call.body);
         const state = decodeScrollId(request.scroll_id, isSampleState);
         if (state.task !== request.task) throw apiError('invalid_scroll_id', 'the scroll id belongs to another task', { task: request.task });
         taskOps.require(request.task);
@@ -405,8 +401,7 @@ export function eventsReadbackEndpoints(ctx: ServerContext, taskOps: TaskOperati
       name: 'events.get_task_metrics',
       versions: ['2.7', '2.22'],
       handle(call) {
-        const request = parseRequest(requests.taskMetrics, call.body);
-        refuseModelEvents(request.model_events);
+        const request = readRequest(requests.taskMetrics, call.body);
         const types = request.event_type === '*' ? ['training_stats_scalar', 'training_stats_vector', 'training_debug_image', 'plot', 'log'] : [request.event_type];
         const metrics = request.tasks.map((id) => {
           taskOps.require(id);
@@ -421,8 +416,7 @@ export function eventsReadbackEndpoints(ctx: ServerContext, taskOps: TaskOperati
       name: 'events.get_task_events',
       versions: ['2.1', '2.22'],
       handle(call) {
-        const request = parseRequest(requests.taskEvents, call.body);
-        refuseModelEvents(request.model_events);
+        const request = readRequest(requests.taskEvents, call.body);
         taskOps.require(request.task);
         const offset = request.scroll_id !== undefined ? decodeScrollId(request.scroll_id, isPageState).offset : 0;
         const batch = Math.min(request.batch_size ?? 500, 10_000);
@@ -451,8 +445,7 @@ export function eventsReadbackEndpoints(ctx: ServerContext, taskOps: TaskOperati
       name: 'events.get_task_single_value_metrics',
       versions: ['2.20', '2.22'],
       handle(call) {
-        const request = parseRequest(requests.tasks, call.body);
-        refuseModelEvents(request.model_events);
+        const request = readRequest(requests.tasks, call.body);
         const tasks = request.tasks.map((id) => {
           const task = taskOps.require(id);
           const latest = new Map<string, JsonObject>();
