@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { TaskPhase, TaskRunContext } from '../task-run/context.js';
 import type { StopReason } from '../task-run/stop-reason.js';
-import { describeStopReason } from '../task-run/stop-reason.js';
+import { untilRunEnds } from '../task-run/phases/supervise.js';
 import { createDockerClient, checkDockerDaemon } from './docker-client.js';
 import { DockerError, asTaskSetupError } from './errors.js';
 import { prepareDockerRun, type PreparedDockerRun } from './prepare-run.js';
@@ -171,7 +171,6 @@ function dockerSupervisePhase(options: DockerPhaseOptions, state: DockerRunState
     async run(ctx) {
       const { container, prepared } = state;
       if (!container || !prepared) throw new Error('docker supervise needs a started container');
-      const { settings } = ctx;
       const streamDone = Promise.all(
         (['stdout', 'stderr'] as const).map(
           (name) =>
@@ -184,33 +183,12 @@ function dockerSupervisePhase(options: DockerPhaseOptions, state: DockerRunState
         ),
       );
       const handOver = watchForHandOver(ctx, prepared, reportsStatus(options, ctx));
-      const pinger =
-        reportsStatus(options, ctx) && settings.pingIntervalMs > 0 ? setInterval(() => void ctx.api.ping(ctx.taskId).catch(() => undefined), settings.pingIntervalMs) : undefined;
-      let limitTimer: NodeJS.Timeout | undefined;
-      const timeLimit = new Promise<StopReason>((resolve) => {
-        if (settings.timeoutSec > 0) limitTimer = setTimeout(() => resolve({ kind: 'timeout', limitSec: settings.timeoutSec }), settings.timeoutSec * 1000);
-      });
       try {
-        const first = await Promise.race([
-          container.exited.then((exit) => ({ type: 'exit' as const, exit })),
-          options.stopRequested.then((reason) => ({ type: 'stop' as const, reason })),
-          timeLimit.then((reason) => ({ type: 'stop' as const, reason })),
-        ]);
-        if (first.type === 'stop') {
-          ctx.stopReason = first.reason;
-          ctx.log(first.reason.kind === 'user-abort' ? 'ERROR' : 'WARNING', `Stopping task: ${describeStopReason(first.reason)}; SIGINT, then SIGTERM, then SIGKILL inside the container within ${settings.abortGraceMs} ms`);
-          const { killed } = await container.stop(settings.abortGraceMs);
-          if (killed) ctx.log('WARNING', 'Task did not exit within the grace period; killed');
-          await container.exited;
-          ctx.ending = { kind: 'stopped', reason: first.reason };
-        } else {
-          ctx.ending = await endingFromExit(prepared, first.exit.exitCode);
-        }
+        const exit = await untilRunEnds(ctx, container, { stopRequested: options.stopRequested, reportsStatus: reportsStatus(options, ctx), where: ' inside the container' });
+        if (exit) ctx.ending = await endingFromExit(prepared, exit.exitCode);
         await streamDone;
         await container.remove();
       } finally {
-        clearInterval(pinger);
-        clearTimeout(limitTimer);
         await handOver.stop();
       }
     },
